@@ -1,0 +1,55 @@
+# Corral: `make demo` runs the demo fleet, `make test` builds and runs every test.
+# Both install what is missing from Debian first (scripts/install-deps.sh, apt-get only).
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+
+.PHONY: all deps build build-asan test test-release test-asan test-npm demo bench bench-quick fuzz clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD) -j$(JOBS)
+
+# AddressSanitizer + UndefinedBehaviorSanitizer build of everything, tests included.
+# -O1 keeps the sanitized suite fast enough for CI's two cores.
+build-asan: deps
+	@test -f $(ASAN_BUILD)/CMakeCache.txt || cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) \
+	  -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" -DCORRAL_SANITIZE=ON
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+test-release: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+
+test-asan: build-asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
+
+# The official `ollama` and `openai` npm clients as callers (tests/npm, lockfile committed).
+test-npm: build
+	@if [ -f tests/npm/package.json ]; then \
+	  cd tests/npm && npm ci --no-audit --no-fund --loglevel=error && \
+	  CORRAL_BINARY=$(abspath $(BUILD))/corral node --test --test-concurrency=1 ; \
+	fi
+
+test: test-release test-npm test-asan
+
+demo: build
+	scripts/demo.sh
+
+bench: build
+	@scripts/install-deps.sh --bench
+	bench/run.sh
+
+bench-quick: build
+	@scripts/install-deps.sh --bench
+	bench/run.sh --quick
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

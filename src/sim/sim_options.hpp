@@ -1,0 +1,37 @@
+// The command line of `corral sim`, a simulated Ollama server. This is a contract used by
+// scripts outside the repository: flag names and defaults must not change.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace corral::sim {
+
+/// A model present "on disk" (listed by /api/tags), e.g. `llama3:8b=4.7GB`.
+struct ModelSpec {
+  std::string name;                 ///< as given; the simulator normalises it like Ollama
+  std::uint64_t size = 4'000'000'000;  ///< bytes of weights, also the VRAM it takes when loaded
+};
+
+struct SimOptions {
+  std::string listen = "127.0.0.1:11434";  ///< HOST:PORT; port 0 binds an ephemeral port
+  std::vector<ModelSpec> models;            ///< --model NAME[=SIZE], repeatable
+  std::uint64_t vram = 24'000'000'000;      ///< --vram, default 24GB
+  int num_parallel = 4;                     ///< --num-parallel (OLLAMA_NUM_PARALLEL)
+  int max_queue = 512;                      ///< --max-queue (OLLAMA_MAX_QUEUE)
+  int max_loaded = 3;                       ///< --max-loaded (OLLAMA_MAX_LOADED_MODELS)
+  double load_gbps = 2.0;                   ///< --load-gbps: load time = size / (X GB/s)
+  double tokens_per_second = 50;            ///< --tokens-per-second, 0 = as fast as possible
+  std::chrono::nanoseconds keep_alive = std::chrono::minutes(5);  ///< --keep-alive
+  int threads = 1;                          ///< --threads
+  std::uint64_t seed = 0;                   ///< --seed for the pseudo-text
+};
+
+/// Runs the simulator until SIGINT/SIGTERM or a fault that exits. Prints the bound address
+/// ("listening on HOST:PORT" is not enough: the first stdout line is exactly "HOST:PORT").
+/// Returns the process exit code.
+int run(const SimOptions& options);
+
+}  // namespace corral::sim
