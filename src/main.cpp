@@ -6,6 +6,7 @@
 #include <iostream>
 #include <string>
 
+#include "agent/agent_options.hpp"
 #include "app/hash_key.hpp"
 #include "app/serve_options.hpp"
 #include "common/units.hpp"
@@ -55,6 +56,16 @@ void add_sim(CLI::App& app, sim::SimOptions& o, std::vector<std::string>& models
   sim->add_option("--seed", o.seed, "seed of the deterministic pseudo-text")->capture_default_str();
 }
 
+// `corral agent`: the GPU agent that runs beside each Ollama worker (src/agent/).
+CLI::App* add_agent(CLI::App& app, agent::AgentOptions& o) {
+  auto* a = app.add_subcommand("agent", "Export this worker's GPU VRAM and utilisation (NVML) for Prometheus and the gateway");
+  a->add_option("--listen", o.listen, "HOST:PORT to listen on; port 0 picks one and prints it first")
+      ->capture_default_str();
+  a->add_option("--ollama", o.ollama_url, "URL of the local Ollama, e.g. http://127.0.0.1:11434 (loaded models)");
+  a->add_option("--nvml-lib", o.nvml_lib, "path of libnvidia-ml.so.1 to dlopen")->capture_default_str();
+  return a;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -79,6 +90,9 @@ int main(int argc, char** argv) {
   std::string check_path;
   auto* check = app.add_subcommand("check-config", "Validate a configuration file and exit (1 when invalid)");
   check->add_option("-c,--config", check_path, "configuration file (YAML)")->required();
+
+  agent::AgentOptions agent_opts;
+  auto* agent_cmd = add_agent(app, agent_opts);
 
   std::string key;
   auto* hash_key = app.add_subcommand("hash-key", "Print the SHA-256 digest of an API key for the configuration");
@@ -121,6 +135,7 @@ int main(int argc, char** argv) {
     return app::run_serve(serve_opts);
   }
   if (*check) return app::check_config(check_path);
+  if (*agent_cmd) return agent::run(agent_opts);
   if (*hash_key) {
     if (key.empty() && !std::getline(std::cin, key)) {
       std::fprintf(stderr, "corral hash-key: no key given\n");

@@ -59,6 +59,8 @@ TEST(PrometheusText, FormatsSpecialValues) {
   EXPECT_EQ(format_value(1.0), "1");
   EXPECT_EQ(format_value(0.25), "0.25");
   EXPECT_EQ(format_value(1e21), "1e+21");
+  EXPECT_EQ(format_value(24e9), "24000000000");
+  EXPECT_EQ(format_value(-3), "-3");
   EXPECT_EQ(format_value(std::numeric_limits<double>::infinity()), "+Inf");
   EXPECT_EQ(format_value(-std::numeric_limits<double>::infinity()), "-Inf");
   EXPECT_EQ(format_value(std::numeric_limits<double>::quiet_NaN()), "NaN");
