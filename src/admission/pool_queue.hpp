@@ -32,7 +32,9 @@ class PoolQueue;
 /// one; on a lost race it re-picks among the rest; see pick_and_reserve). Called from any thread, sometimes
 /// by the thread releasing a lease, so it must be thread-safe and never block. Returns an empty Lease when
 /// nothing suitable is free now, or Lease::none_eligible() when nothing could ever serve the request now.
-/// It must not call admit() or kick() itself.
+/// It must not call admit() or kick() itself. It may run after admit() returned (a kick that started just
+/// before the waiter left), so it must own what it uses (capture by value or shared_ptr, never references to
+/// the request's frame). One TryPick object is never called by two threads at once.
 using TryPick = std::function<Lease(PoolQueue&)>;
 
 class PoolQueue : public std::enable_shared_from_this<PoolQueue> {

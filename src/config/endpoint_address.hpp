@@ -24,4 +24,7 @@ struct HostPort {
 /// position) when the URL is not `http(s)://host[:port][/prefix]`, or nullopt on success.
 [[nodiscard]] std::optional<std::string> parse_backend_url(std::string_view url, BackendConfig& backend);
 
+/// The default backend name: `host:port` (IPv6 in brackets) plus the path prefix when there is one.
+[[nodiscard]] std::string default_backend_name(const BackendConfig& backend);
+
 }  // namespace corral::config
