@@ -6,7 +6,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps build build-asan test test-release test-asan test-npm demo bench bench-quick fuzz clean
+.PHONY: all deps build build-asan test test-release test-asan test-npm test-browser demo bench bench-quick fuzz clean
 
 all: build
 
@@ -38,7 +38,11 @@ test-npm: build
 	  CORRAL_BINARY=$(abspath $(BUILD))/corral node --test --test-concurrency=1 ; \
 	fi
 
-test: test-release test-npm test-asan
+# The live status page in headless Chromium (no npm packages needed).
+test-browser: build
+	node --test --test-concurrency=1 tests/browser/
+
+test: test-release test-npm test-browser test-asan
 
 demo: build
 	scripts/demo.sh
