@@ -334,15 +334,18 @@ void parse(const Route& route, std::string_view body, RequestInfo& out) {
                          std::string(go_request_type(route.endpoint)));
     } else {
       od::object obj;
-      bool ok = !doc.get_object().get(obj);
-      if (!ok) extractor.bad_json("invalid JSON in request body");
-      for (auto it = obj.begin(); ok && it != obj.end(); ++it) {
-        od::field field;
-        if (auto error = (*it).get(field)) {
-          ok = extractor.bad_json(std::string("invalid JSON in request body: ") + simdjson::error_message(error));
-          break;
+      bool ok = true;
+      if (auto error = doc.get_object().get(obj)) {
+        ok = extractor.bad_json(std::string("invalid JSON in request body: ") + simdjson::error_message(error));
+      } else {
+        for (auto it = obj.begin(); it != obj.end(); ++it) {
+          od::field field;
+          if (auto field_error = (*it).get(field)) {
+            ok = extractor.bad_json(std::string("invalid JSON in request body: ") + simdjson::error_message(field_error));
+            break;
+          }
+          if (!(ok = extractor.field(field))) break;
         }
-        ok = extractor.field(field);
       }
       // Go's decoder would read only the first value; a second one is refused rather than left for the backend.
       const char* rest = nullptr;
