@@ -1,0 +1,48 @@
+#include "lb/affinity_table.hpp"
+
+#include <gtest/gtest.h>
+
+#include "lb/hash.hpp"
+
+namespace corral::lb {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = AffinityTable::Clock;
+
+TEST(AffinityTable, RemembersWhileActiveAndForgetsAfterTtl) {
+  AffinityTable table(30min);
+  const Clock::time_point t{};
+  const auto session = hash_key("session-42");
+  EXPECT_FALSE(table.lookup(session, t));
+  table.remember(session, 7, t);
+  EXPECT_EQ(table.lookup(session, t + 29min), 7U);  // refreshes the TTL
+  EXPECT_EQ(table.lookup(session, t + 58min), 7U);
+  EXPECT_FALSE(table.lookup(session, t + 89min));   // idle for 31 minutes
+  EXPECT_EQ(table.size(), 0U);
+}
+
+TEST(AffinityTable, MoveForgetAndSweep) {
+  AffinityTable table(1min);
+  const Clock::time_point t{};
+  table.remember(1, 10, t);
+  table.remember(1, 11, t);  // the old backend went away
+  EXPECT_EQ(table.lookup(1, t), 11U);
+  table.forget(1);
+  EXPECT_FALSE(table.lookup(1, t));
+  for (std::uint64_t k = 0; k < 100; ++k) table.remember(k, k, t);
+  table.remember(1000, 1, t + 30s);
+  EXPECT_EQ(table.sweep(t + 1min), 100U);
+  EXPECT_EQ(table.size(), 1U);
+}
+
+TEST(AffinityTable, BoundedSize) {
+  AffinityTable table(1h, /*max_entries=*/AffinityTable::kShards * 4);
+  const Clock::time_point t{};
+  for (std::uint64_t k = 0; k < 10'000; ++k) table.remember(mix64(k), 1, t + std::chrono::seconds(k));
+  EXPECT_LE(table.size(), AffinityTable::kShards * 4);
+  EXPECT_EQ(table.lookup(mix64(9'999), t + 10'000s), 1U);  // the newest entries stay
+}
+
+}  // namespace
+}  // namespace corral::lb
