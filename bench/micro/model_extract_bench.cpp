@@ -1,6 +1,7 @@
 // How fast the gateway finds the model in a request body (routing/request_info): 1 KiB and 1 MiB
 // /api/generate bodies whose bulk is a base64 image, with `model` first or last (the cost must not depend
-// on where it is, nor grow faster than the structural scan). Reports bytes/s.
+// on where it is, nor grow faster than the structural scan), plus a worst case made of many small tokens.
+// Reports bytes/s.
 //   cmake -DCORRAL_BENCH=ON ... && build/corral_micro_bench --benchmark_filter=ModelExtract
 #include <benchmark/benchmark.h>
 
@@ -57,5 +58,24 @@ BENCHMARK(BM_ModelExtract)
     ->Args({1 << 20, 1})
     ->Args({1 << 20, 0})
     ->Args({16 << 20, 1});
+
+// Worst case for skipping: a value made of many small tokens (the deprecated `context` array of token
+// ids), so skipping walks one structural index entry per token instead of jumping over one string.
+void BM_ModelExtractManyTokens(benchmark::State& state) {
+  const auto size = static_cast<std::size_t>(state.range(0));
+  std::string body = R"({"prompt":"continue","context":[)";
+  for (std::uint32_t i = 0; body.size() < size - 64; ++i) body += std::to_string(100000 + (i * 7919) % 50000) + ",";
+  body += R"(1],"model":"llama3:8b"})";
+  const auto route = route_request(corral::http::verb::post, "/api/generate");
+  const std::string_view padded = pad_body(body);
+  for (auto _ : state) {
+    auto info = extract_request_info(route, padded);
+    if (!info.ok()) state.SkipWithError("extraction failed");
+    benchmark::DoNotOptimize(info);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(body.size()));
+}
+
+BENCHMARK(BM_ModelExtractManyTokens)->ArgNames({"bytes"})->Arg(1 << 20);
 
 }  // namespace
