@@ -3,6 +3,8 @@
 // and the error family. Pure and allocation-free; knows nothing of backends or pools.
 #pragma once
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "common/asio.hpp"
@@ -91,6 +93,10 @@ struct Route {
 /// Routes `method` + `target` (origin form, query allowed and ignored). The returned views point into
 /// `target`, which must outlive the Route.
 [[nodiscard]] Route route_request(http::verb method, std::string_view target);
+
+/// Percent-decodes a path segment such as Route::path_model (gin matches on the decoded path, so
+/// `/v1/models/llama3%3A8b` names `llama3:8b`). Nullopt on a malformed escape or a decoded '/' or NUL.
+[[nodiscard]] std::optional<std::string> decode_path_segment(std::string_view segment);
 
 /// Stable lower-case name of an endpoint ("generate", "openai_chat", ...), for metrics and logs.
 [[nodiscard]] std::string_view to_string(Endpoint endpoint);

@@ -114,3 +114,20 @@ TEST(Router, EndpointNamesAreStable) {
 
 }  // namespace
 }  // namespace corral::routing
+
+namespace corral::routing {
+namespace {
+
+TEST(Router, DecodePathSegment) {
+  EXPECT_EQ(decode_path_segment("llama3%3A8b"), "llama3:8b");
+  EXPECT_EQ(decode_path_segment("llama3:8b"), "llama3:8b");
+  EXPECT_EQ(decode_path_segment("a%20b"), "a b");
+  EXPECT_FALSE(decode_path_segment("a%2Fb"));  // a decoded '/' would change the route
+  EXPECT_FALSE(decode_path_segment("a%00"));
+  EXPECT_FALSE(decode_path_segment("a%4"));
+  EXPECT_FALSE(decode_path_segment("a%"));
+  EXPECT_FALSE(decode_path_segment("a%zz"));
+}
+
+}  // namespace
+}  // namespace corral::routing
