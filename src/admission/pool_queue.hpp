@@ -7,6 +7,16 @@
 //    rekick_ and returns at once, and the walking thread makes one more pass, so no wake-up is lost;
 //  - a grant moves the Lease into the waiter and posts to the waiter's own executor; the waiter's timer
 //    is set to expire at once there, so the grant cannot be missed whether or not the wait has started.
+//
+// Typical use on a worker (the TryPick owns everything it touches):
+//   TryPick pick = [snapshot, policy, tried, ctx_owned](PoolQueue& q) -> Lease {
+//     std::vector<lb::Candidate> c = eligible_candidates(*snapshot, tried);   // healthy, not ejected, free
+//     if (no backend of the pool could serve the model at all) return Lease::none_eligible();
+//     return pick_and_reserve(q, *policy, c, snapshot->slots, ctx_owned.view());
+//   };
+//   auto outcome = co_await (queue->admit(std::move(pick)) || client_gone_watch());
+// and on reload keep the PoolQueue of a pool name (set_limits), kick() it after publishing the new
+// snapshot, and on a backend turning healthy kick() its pool's queue.
 #pragma once
 
 #include <chrono>
