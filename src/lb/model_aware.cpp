@@ -1,5 +1,7 @@
 // Two tiers: if any candidate is warm, only warm ones compete; within the tier, least (in_flight +
-// queued + 1) / weight wins, ties at random (reservoir sampling, as least_connections).
+// queued + 1) / weight wins. Ties go to the highest rendezvous hash of (model, backend): for an idle
+// fleet every request for one model lands on the same backend (one cold load, not one per backend),
+// while different models spread over the fleet. Without a model, ties are broken at random.
 #include "lb/model_aware.hpp"
 
 #include "lb/load_compare.hpp"
@@ -10,6 +12,10 @@ std::optional<std::size_t> ModelAwarePolicy::pick(std::span<const Candidate> can
   if (candidates.empty()) return std::nullopt;
   bool any_warm = false;
   for (const Candidate& c : candidates) any_warm = any_warm || c.warm;
+
+  const bool rendezvous = !ctx.model_key.empty();
+  const std::uint64_t model_hash = rendezvous ? hash_key(ctx.model_key) : 0;
+  auto affinity = [&](const Candidate& c) { return mix64(model_hash ^ mix64(c.backend)); };
 
   TieBreaker ties(ctx.random);
   std::optional<std::size_t> best;
@@ -28,8 +34,8 @@ std::optional<std::size_t> ModelAwarePolicy::pick(std::span<const Candidate> can
     if (cmp < 0) {
       best = i;
       tied = 1;
-    } else if (cmp == 0 && ties.take(++tied)) {
-      best = i;
+    } else if (cmp == 0) {
+      if (rendezvous ? affinity(c) > affinity(b) : ties.take(++tied)) best = i;
     }
   }
   return best;

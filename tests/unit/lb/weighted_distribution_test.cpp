@@ -1,6 +1,8 @@
 // Weighted proportions under a load model: each pick adds one request, and requests finish in FIFO order
 // once a small number are in flight, so load-based policies see realistic, changing counts.
 #include <deque>
+#include <set>
+#include <string>
 #include <random>
 #include <vector>
 
@@ -61,6 +63,27 @@ TEST(ModelAware, WarmBeatsIdleCold) {
   candidates[2].warm = true;
   candidates[2].in_flight = 2;
   EXPECT_EQ(policy.pick(candidates, {}), 2U);  // the less loaded warm one
+}
+
+}  // namespace
+}  // namespace corral::lb
+
+namespace corral::lb {
+namespace {
+
+TEST(ModelAware, IdleColdFleetSendsOneModelToOneBackend) {
+  ModelAwarePolicy policy;
+  const std::vector<Candidate> idle{{0}, {1}, {2}, {3}, {4}, {5}};
+  std::set<std::uint32_t> chosen_for_models;
+  for (int m = 0; m < 60; ++m) {
+    const std::string model = "model-" + std::to_string(m) + ":latest";
+    const auto first = *policy.pick(idle, PickContext{model, 0, false, 1});
+    for (std::uint64_t r = 2; r < 50; ++r) {
+      ASSERT_EQ(*policy.pick(idle, PickContext{model, 0, false, r}), first) << model;  // no random spread
+    }
+    chosen_for_models.insert(idle[first].backend);
+  }
+  EXPECT_GE(chosen_for_models.size(), 5U);  // different models spread over the fleet
 }
 
 }  // namespace
