@@ -1,3 +1,4 @@
+// Reloads build the next snapshot from the old one by pool name; readers only ever load a snapshot.
 #include "admission/admission_controller.hpp"
 
 namespace corral::admission {

@@ -1,3 +1,4 @@
+// Metric-label spellings of AdmitError.
 #include "admission/admit_error.hpp"
 
 namespace corral::admission {

@@ -1,3 +1,5 @@
+// The CAS loop re-reads the limit each round, so a reload that lowers max_inflight takes effect at once
+// for new takes (slots already held above the new limit drain naturally).
 #include "admission/slots.hpp"
 
 namespace corral::admission {

@@ -1,3 +1,4 @@
+// Typed scalar parsing with exact messages; yaml-cpp's own as<T>() is too lenient (it takes `yes`, `0x10`).
 #include "config/yaml_reader.hpp"
 
 #include <algorithm>

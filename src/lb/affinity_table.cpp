@@ -1,3 +1,4 @@
+// Expiry is lazy (on lookup) plus sweep(); a full shard evicts expired entries first, then the soonest.
 #include "lb/affinity_table.hpp"
 
 #include <algorithm>

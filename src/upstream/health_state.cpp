@@ -1,3 +1,4 @@
+// Pingora's consecutive-observation counter with separate rise and fall thresholds.
 #include "upstream/health_state.hpp"
 
 #include <algorithm>
