@@ -1,0 +1,73 @@
+#include "http/error_response.hpp"
+
+#include "common/go_json.hpp"
+
+namespace corral::http1 {
+
+std::string error_body(routing::ErrorFamily family, int status, std::string_view message) {
+  if (family == routing::ErrorFamily::kOllama) return gojson::error_body(message);
+  const std::string_view type = status == 400 ? "invalid_request_error"
+                                : status == 404 ? "not_found_error"
+                                                : "api_error";
+  std::string body = R"({"error":{"message":)";
+  gojson::append_string(body, message);
+  body += R"(,"type":")";
+  body += type;
+  body += R"(","param":null,"code":null}})";
+  return body;
+}
+
+std::string simple_response(int status, std::string_view content_type, std::string_view body,
+                            const ResponseOptions& options) {
+  std::string out;
+  out.reserve(160 + body.size());
+  out += options.version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(status);
+  out += ' ';
+  out += std::string_view(http::obsolete_reason(static_cast<http::status>(status)));
+  out += "\r\n";
+  if (!content_type.empty()) {
+    out += "Content-Type: ";
+    out += content_type;
+    out += "\r\n";
+  }
+  out += "Content-Length: ";
+  out += std::to_string(body.size());
+  out += "\r\n";
+  if (options.retry_after > 0) {
+    out += "Retry-After: ";
+    out += std::to_string(options.retry_after);
+    out += "\r\n";
+  }
+  if (!options.allow.empty()) {
+    out += "Allow: ";
+    out += options.allow;
+    out += "\r\n";
+  }
+  if (!options.request_id.empty()) {
+    out += "X-Request-ID: ";
+    out += options.request_id;
+    out += "\r\n";
+  }
+  if (!options.keep_alive || options.version == 10) out += "Connection: close\r\n";
+  out += "\r\n";
+  if (!options.head_only) out += body;
+  return out;
+}
+
+std::string error_response(const ProxyError& error, routing::ErrorFamily family, ResponseOptions options) {
+  const ErrorInfo& info = error_info(error.kind);
+  const int status = info.status;
+  if (error.kind == ErrorKind::kNotFound || error.kind == ErrorKind::kMethodNotAllowed) {
+    return simple_response(status, "text/plain", info.message, options);
+  }
+  if (info.retry_after && options.retry_after == 0) options.retry_after = 1;
+  if (!info.retry_after) options.retry_after = 0;
+  const std::string body = error_body(family, status, error.message());
+  return simple_response(status,
+                         family == routing::ErrorFamily::kOllama ? "application/json; charset=utf-8"
+                                                                 : "application/json",
+                         body, options);
+}
+
+}  // namespace corral::http1

@@ -1,0 +1,38 @@
+// Gateway-made responses as complete bytes: error bodies in the endpoint family's shape
+// (`{"error":"..."}` on native /api/*, `{"error":{"message","type","param","code"}}` on /v1/*), gin's
+// text answers for 404/405, and small fixed answers ("Ollama is running", /healthz). The status comes
+// from THE table in common/error.cpp.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/error.hpp"
+#include "routing/router.hpp"
+
+namespace corral::http1 {
+
+struct ResponseOptions {
+  unsigned version = 11;          ///< the request's HTTP version (10 or 11)
+  bool keep_alive = true;         ///< false adds `Connection: close` (so does HTTP/1.0: RFC 9112 9.3)
+  bool head_only = false;         ///< a HEAD request: headers (with the body's Content-Length) but no body
+  std::uint32_t retry_after = 0;  ///< seconds; 0 = no Retry-After field
+  std::string_view request_id;    ///< echoed as X-Request-ID when not empty
+  std::string_view allow;         ///< an Allow field (405) when not empty
+};
+
+/// The JSON error body for `family` (no trailing newline, Go escaping). The OpenAI `type` follows
+/// Ollama's openai.NewError: 400 invalid_request_error, 404 not_found_error, anything else api_error.
+[[nodiscard]] std::string error_body(routing::ErrorFamily family, int status, std::string_view message);
+
+/// A whole response: status line, Content-Type, Content-Length, the options' fields, body.
+[[nodiscard]] std::string simple_response(int status, std::string_view content_type, std::string_view body,
+                                          const ResponseOptions& options);
+
+/// A gateway error as a whole response: 404/405 as gin's text, everything else as JSON in `family`'s
+/// shape. Sets Retry-After when the table says so and options.retry_after is 0 (then 1 second).
+[[nodiscard]] std::string error_response(const ProxyError& error, routing::ErrorFamily family,
+                                         ResponseOptions options);
+
+}  // namespace corral::http1

@@ -1,0 +1,110 @@
+#include "http/headers.hpp"
+
+#include <algorithm>
+#include <array>
+#include <random>
+
+namespace corral::http1 {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return (x >= 'A' && x <= 'Z' ? x + 32 : x) == (y >= 'A' && y <= 'Z' ? y + 32 : y);
+         });
+}
+
+constexpr std::array<std::string_view, 9> kHopByHop{
+    "connection", "keep-alive", "proxy-connection", "te", "transfer-encoding",
+    "upgrade",    "trailer",    "proxy-authorization", "proxy-authenticate"};
+
+// Request fields the gateway sets itself or never forwards (besides hop-by-hop ones).
+constexpr std::array<std::string_view, 10> kReplacedOnRequest{
+    "host",       "content-length", "expect",    "origin",       "x-forwarded-for",
+    "x-forwarded-proto", "x-forwarded-host", "forwarded", "x-real-ip", "x-request-id"};
+
+bool in(std::string_view name, auto const& list) {
+  return std::any_of(list.begin(), list.end(), [&](std::string_view s) { return iequals(s, name); });
+}
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name);
+  out.append(": ");
+  out.append(value);
+  out.append("\r\n");
+}
+
+}  // namespace
+
+bool is_hop_by_hop(std::string_view name) { return in(name, kHopByHop); }
+
+bool nominated_by_connection(const http::fields& fields, std::string_view name) {
+  const auto range = fields.equal_range(http::field::connection);
+  for (auto it = range.first; it != range.second; ++it) {
+    std::string_view v = it->value();
+    while (!v.empty()) {
+      const auto comma = v.find(',');
+      std::string_view token = v.substr(0, comma);
+      while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+      while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+      if (iequals(token, name)) return true;
+      if (comma == std::string_view::npos) break;
+      v.remove_prefix(comma + 1);
+    }
+  }
+  return false;
+}
+
+void build_upstream_head(std::string& out, const http::request_header<>& request, std::string_view origin_target,
+                         const ForwardContext& ctx, std::size_t body_size, bool with_body) {
+  const bool has_connection = request.find(http::field::connection) != request.end();
+  out.append(std::string_view(request.method_string()));
+  out.push_back(' ');
+  out.append(ctx.path_prefix);
+  out.append(origin_target);
+  out.append(" HTTP/1.1\r\n");
+  for (const auto& f : request) {
+    const std::string_view name = f.name_string();
+    if (is_hop_by_hop(name) || in(name, kReplacedOnRequest)) continue;
+    if (has_connection && nominated_by_connection(request, name)) continue;
+    append_field(out, name, f.value());
+  }
+  append_field(out, "Host", ctx.backend_authority);
+  if (!ctx.client_ip.empty()) append_field(out, "X-Forwarded-For", ctx.client_ip);
+  append_field(out, "X-Forwarded-Proto", ctx.client_tls ? "https" : "http");
+  if (!ctx.request_id.empty()) append_field(out, "X-Request-ID", ctx.request_id);
+  if (with_body) append_field(out, "Content-Length", std::to_string(body_size));
+  out.append("\r\n");
+}
+
+void copy_response_head(const http::response_header<>& upstream, http::response_header<>& out) {
+  out.result(upstream.result_int());
+  out.reason(upstream.reason());
+  const bool has_connection = upstream.find(http::field::connection) != upstream.end();
+  for (const auto& f : upstream) {
+    const std::string_view name = f.name_string();
+    if (is_hop_by_hop(name) || iequals(name, "content-length")) continue;
+    if (has_connection && nominated_by_connection(upstream, name)) continue;
+    out.insert(f.name_string(), f.value());
+  }
+}
+
+std::string new_request_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(32, '0');
+  std::uint64_t a = rng();
+  std::uint64_t b = rng();
+  for (int i = 0; i < 16; ++i) {
+    id[static_cast<std::size_t>(i)] = kHex[(a >> (i * 4)) & 0xf];
+    id[static_cast<std::size_t>(16 + i)] = kHex[(b >> (i * 4)) & 0xf];
+  }
+  return id;
+}
+
+std::string request_id_for(std::string_view client_value) {
+  const bool ok = !client_value.empty() && client_value.size() <= 128 &&
+                  std::all_of(client_value.begin(), client_value.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+  return ok ? std::string(client_value) : new_request_id();
+}
+
+}  // namespace corral::http1

@@ -1,0 +1,49 @@
+// Header rewriting between the two sides of the proxy (RFC 9110 7.6.1, reliability.md section 4):
+// the upstream request is rebuilt as bytes from the parsed head (hop-by-hop fields dropped, Host set to
+// the backend, X-Forwarded-For/-Proto and X-Request-ID set, our own Content-Length framing), and the
+// response head is copied without hop-by-hop fields so Beast can re-frame it for the client.
+// Pure functions. Namespace http1 because corral::http is the Beast alias.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "common/asio.hpp"
+
+namespace corral::http1 {
+
+/// True for a field no proxy forwards (Connection, Keep-Alive, Proxy-Connection, TE, Transfer-Encoding,
+/// Upgrade, Trailer, Proxy-Authorization, Proxy-Authenticate), case-insensitive.
+[[nodiscard]] bool is_hop_by_hop(std::string_view name);
+
+/// True when `name` is one of the tokens listed in the message's Connection field(s).
+[[nodiscard]] bool nominated_by_connection(const http::fields& fields, std::string_view name);
+
+struct ForwardContext {
+  std::string_view backend_authority;  ///< Host for the backend: "host:port"
+  std::string_view path_prefix;        ///< the backend URL's path prefix ("" or "/ollama")
+  std::string_view client_ip;          ///< the peer address (trusted-XFF logic comes with issue 7)
+  std::string_view request_id;         ///< X-Request-ID to send
+  bool client_tls = false;             ///< X-Forwarded-Proto https when the client used TLS
+};
+
+/// Appends the upstream request head to `out`: `METHOD prefix+target HTTP/1.1`, the client's end-to-end
+/// fields in order, then Host, X-Forwarded-For, X-Forwarded-Proto, X-Request-ID and, when `with_body` (a
+/// request that had a body or is a POST/PUT/PATCH/DELETE), `Content-Length: body_size`. Dropped: hop-by-hop
+/// and Connection-nominated fields, Host, Content-Length, Expect, Origin, X-Forwarded-*, Forwarded,
+/// X-Real-IP, X-Request-ID.
+void build_upstream_head(std::string& out, const http::request_header<>& request, std::string_view origin_target,
+                         const ForwardContext& ctx, std::size_t body_size, bool with_body);
+
+/// Copies the upstream response's status, reason and end-to-end fields into `out` (hop-by-hop,
+/// Connection-nominated, Content-Length and Transfer-Encoding dropped; the caller sets the framing).
+void copy_response_head(const http::response_header<>& upstream, http::response_header<>& out);
+
+/// The X-Request-ID to use: the client's when it is 1..128 visible ASCII characters, else a fresh one.
+[[nodiscard]] std::string request_id_for(std::string_view client_value);
+
+/// A fresh 32-hex-digit request id (per-thread generator; no locking).
+[[nodiscard]] std::string new_request_id();
+
+}  // namespace corral::http1

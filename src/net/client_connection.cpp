@@ -1,0 +1,244 @@
+// Deadlines: waiting for a request's first byte uses the keep-alive idle timeout (client_header on a new
+// connection) and closes silently; once a head has started, the whole head must arrive within
+// client_header or the client gets 408 (HAProxy `timeout http-request`, anti-slowloris); each body read
+// waits at most client_body. The head is scanned raw before Beast parses it (request_checks.hpp).
+#include "net/client_connection.hpp"
+
+// GCC 12 reports Asio's coroutine frame allocation as a -Wmismatched-new-delete false positive here
+// (as in agent_server.cpp); silenced for this file only.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+#include "common/log.hpp"
+#include "http/error_response.hpp"
+#include "http/headers.hpp"
+#include "proxy/proxy_handler.hpp"
+#include "routing/request_info.hpp"
+
+namespace corral::netio {
+namespace {
+
+using namespace net::experimental::awaitable_operators;
+
+http1::Limits limits_of(const config::Config& c) {
+  return http1::Limits{c.limits.max_header, c.limits.max_headers, c.limits.max_uri, c.limits.max_body};
+}
+
+net::awaitable<std::optional<std::string>> run_reload(proxy::GatewayState* gw) {
+  if (!gw->reload) co_return std::optional<std::string>("nothing to reload: no configuration file (quick mode)");
+  co_return gw->reload();
+}
+
+std::string status_json(std::string_view status) { return std::string(R"({"status":")") + std::string(status) + "\"}"; }
+
+}  // namespace
+
+ClientConnection::ClientConnection(tcp::socket socket, Worker& worker, bool admin)
+    : stream_(std::move(socket)), header_timer_(stream_.get_executor()), worker_(worker), admin_(admin) {
+  error_code ec;
+  const auto peer = stream_.socket().remote_endpoint(ec);
+  if (!ec) client_ip_ = peer.address().to_string();
+  stream_.socket().set_option(tcp::no_delay(true), ec);
+}
+
+void start_connection(tcp::socket socket, Worker& worker, bool admin) {
+  auto conn = std::make_shared<ClientConnection>(std::move(socket), worker, admin);
+  net::co_spawn(worker.ioc, conn->run(), [conn](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log::error("connection ended by an unexpected exception: {}", ex.what());
+    }
+  });
+}
+
+void ClientConnection::drain() {
+  if (!idle_) return;
+  error_code ec;
+  stream_.socket().close(ec);
+}
+
+void ClientConnection::close() {
+  error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+  stream_.socket().close(ec);
+}
+
+net::awaitable<void> ClientConnection::run() {
+  worker_.connections.insert(this);
+  worker_.gw.connections.fetch_add(1, std::memory_order_relaxed);
+  struct Leave {
+    ClientConnection* self;
+    ~Leave() {
+      self->worker_.connections.erase(self);
+      self->worker_.gw.connections.fetch_sub(1, std::memory_order_relaxed);
+    }
+  } leave{this};
+  relay_buffer_ = std::make_unique<std::array<char, 16 * 1024>>();
+  bool first = true;
+  while (co_await serve_one(first)) first = false;
+  close();
+}
+
+net::awaitable<ClientConnection::Head> ClientConnection::read_head(bool first_request) {
+  const auto snap = worker_.gw.registry.current();
+  const config::Config& cfg = *snap->config;
+  const http1::Limits limits = limits_of(cfg);
+  std::optional<SteadyTimer::time_point> deadline;
+  for (;;) {
+    if (buffer_.size() > 0) {
+      const auto data = buffer_.data();
+      const auto scan = http1::scan_head({static_cast<const char*>(data.data()), data.size()}, limits);
+      if (scan.state == http1::HeadScan::State::kComplete) co_return Head{HeadStatus::kComplete, scan.skip, scan.head_size, {}};
+      if (scan.state == http1::HeadScan::State::kRefused) co_return Head{HeadStatus::kRefused, 0, 0, scan.refusal};
+      if (!deadline) deadline = SteadyTimer::clock_type::now() + cfg.timeouts.client_header;
+    }
+    const auto space = buffer_.prepare(8192);
+    if (!deadline) {
+      if (worker_.gw.draining.load(std::memory_order_relaxed)) co_return Head{};
+      idle_ = true;
+      stream_.expires_after(first_request ? cfg.timeouts.client_header : cfg.timeouts.keepalive_idle);
+      auto [ec, n] = co_await stream_.async_read_some(space);
+      idle_ = false;
+      if (ec) co_return Head{};
+      buffer_.commit(n);
+      continue;
+    }
+    stream_.expires_never();
+    header_timer_.expires_at(*deadline);
+    auto r = co_await (stream_.socket().async_read_some(space, use_tuple) || header_timer_.async_wait());
+    if (r.index() == 1) co_return Head{HeadStatus::kTimeout, 0, 0, {ErrorKind::kRequestTimeout, "request head timeout"}};
+    auto [ec, n] = std::get<0>(r);
+    if (ec) co_return Head{};
+    buffer_.commit(n);
+  }
+}
+
+net::awaitable<void> ClientConnection::linger_close() {
+  // Half-close, then drain what the client still sends for a moment, so our answer is not destroyed by
+  // a reset caused by unread bytes (the lingering close of HTTP servers).
+  error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  std::array<char, 4096> sink;
+  std::size_t drained = 0;
+  while (drained < 256 * 1024) {
+    stream_.expires_after(std::chrono::seconds(1));
+    auto [rec, n] = co_await stream_.async_read_some(net::buffer(sink));
+    if (rec) break;
+    drained += n;
+  }
+  close();
+}
+
+net::awaitable<void> ClientConnection::refuse(const http1::Refusal& refusal) {
+  http1::ResponseOptions o;
+  o.keep_alive = false;
+  const std::string bytes = http1::error_response(ProxyError{refusal.kind, std::string(refusal.reason)},
+                                                  routing::ErrorFamily::kOllama, o);
+  if (co_await proxy::write_all(stream_, bytes)) co_await linger_close();
+}
+
+net::awaitable<bool> ClientConnection::admin_request(http::request<http::string_body>& msg, std::string_view path,
+                                                     bool keep_alive) {
+  http1::ResponseOptions o;
+  o.version = msg.version();
+  o.keep_alive = keep_alive;
+  o.head_only = msg.method() == http::verb::head;
+  std::string bytes;
+  proxy::GatewayState& gw = worker_.gw;
+  const bool ready = gw.ready.load() && !gw.draining.load();
+  if (path == "/healthz") {
+    bytes = http1::simple_response(200, "application/json", status_json("ok"), o);
+  } else if (path == "/readyz") {
+    bytes = http1::simple_response(ready ? 200 : 503, "application/json", status_json(ready ? "ready" : "not ready"), o);
+  } else if (admin_ && path == "/corral/api/reload") {
+    if (msg.method() != http::verb::post) {
+      o.allow = "POST";
+      bytes = http1::error_response(ProxyError{ErrorKind::kMethodNotAllowed, {}}, routing::ErrorFamily::kOllama, o);
+    } else {
+      const auto error = co_await net::co_spawn(gw.control, run_reload(&gw), net::use_awaitable);
+      bytes = error ? http1::simple_response(400, "application/json; charset=utf-8",
+                                             http1::error_body(routing::ErrorFamily::kOllama, 400, *error), o)
+                    : http1::simple_response(200, "application/json", status_json("reloaded"), o);
+    }
+  } else {
+    bytes = http1::error_response(ProxyError{ErrorKind::kNotFound, {}}, routing::ErrorFamily::kOllama, o);
+  }
+  const bool ok = co_await proxy::write_all(stream_, bytes);
+  co_return ok && keep_alive;
+}
+
+net::awaitable<bool> ClientConnection::serve_one(bool first_request) {
+  const Head head = co_await read_head(first_request);
+  if (head.status == HeadStatus::kClosed) co_return false;
+  if (head.status != HeadStatus::kComplete) {
+    co_await refuse(head.refusal);
+    co_return false;
+  }
+  const auto snap = worker_.gw.registry.current();
+  const http1::Limits limits = limits_of(*snap->config);
+  buffer_.consume(head.skip);
+
+  http::request_parser<http::string_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(std::min<std::uint64_t>(limits.max_header + 1, UINT32_MAX)));
+  parser.body_limit(limits.max_body);
+  body_storage_.clear();
+  parser.get().body() = std::move(body_storage_);
+  error_code ec;
+  parser.put(net::buffer(buffer_.data().data(), head.size), ec);
+  buffer_.consume(head.size);
+  if (ec || !parser.is_header_done()) {
+    co_await refuse(ec ? http1::refusal_for_parse_error(ec) : http1::Refusal{ErrorKind::kBadRequest, "malformed request"});
+    co_return false;
+  }
+  auto& msg = parser.get();
+  const auto checked = http1::check_head(msg, limits);
+  if (const auto* refusal = std::get_if<http1::Refusal>(&checked)) {
+    co_await refuse(*refusal);
+    co_return false;
+  }
+  const http1::HeadFacts& facts = std::get<http1::HeadFacts>(checked);
+  const bool keep_alive =
+      msg.version() == 11 && msg.keep_alive() && !worker_.gw.draining.load(std::memory_order_relaxed);
+
+  if (!parser.is_done()) {
+    if (facts.content_length) msg.body().reserve(*facts.content_length + routing::kBodyPadding);
+    constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    if (facts.expect_continue && !co_await proxy::write_all(stream_, kContinue)) co_return false;
+    while (!parser.is_done()) {
+      stream_.expires_after(snap->config->timeouts.client_body);
+      auto [rec, n] = co_await http::async_read_some(stream_, buffer_, parser);
+      if (rec == http::error::body_limit) {
+        co_await refuse({ErrorKind::kPayloadTooLarge, "request body too large"});
+        co_return false;
+      }
+      if (rec == http::error::bad_chunk || rec == http::error::bad_chunk_extension) {
+        co_await refuse({ErrorKind::kBadRequest, "invalid chunked encoding"});
+        co_return false;
+      }
+      if (rec) co_return false;  // the client left or stalled (the timeout closed the socket)
+    }
+  }
+
+  if (admin_ || facts.path == "/healthz" || facts.path == "/readyz") {
+    const bool go_on = co_await admin_request(msg, facts.path, keep_alive);
+    body_storage_ = std::move(msg.body());
+    co_return go_on;
+  }
+
+  proxy::ClientRequest req(msg, stream_);
+  req.facts = facts;
+  req.route = routing::route_request(msg.method(), facts.origin_target);
+  const auto rid = msg.find("X-Request-ID");
+  req.request_id = http1::request_id_for(rid == msg.end() ? std::string_view{} : std::string_view(rid->value()));
+  req.client_ip = client_ip_;
+  req.keep_alive = keep_alive;
+  req.started = steady_now();
+  req.relay_buffer = relay_buffer_.get();
+  proxy::ProxyContext ctx{worker_.gw, worker_.pool};
+  const proxy::Completion done = co_await proxy::handle_request(ctx, req);
+  body_storage_ = std::move(msg.body());
+  co_return done.keep_alive;
+}
+
+}  // namespace corral::netio

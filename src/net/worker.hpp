@@ -1,0 +1,28 @@
+// One worker thread's world (style.md section 5): its own io_context run by exactly one thread, its own
+// upstream connection pool, and the set of client connections it serves (touched only on this thread;
+// the drain walks it to close idle keep-alive connections). Namespace netio: corral::net is Asio.
+#pragma once
+
+#include <memory>
+#include <thread>
+#include <unordered_set>
+
+#include "common/asio.hpp"
+#include "proxy/gateway_state.hpp"
+#include "upstream/connection_pool.hpp"
+
+namespace corral::netio {
+
+class ClientConnection;
+
+struct Worker {
+  explicit Worker(proxy::GatewayState& state) : gw(state) {}
+
+  proxy::GatewayState& gw;
+  net::io_context ioc{1};
+  upstream::ConnectionPool pool;
+  std::unordered_set<ClientConnection*> connections;  ///< this thread only
+  std::thread thread;
+};
+
+}  // namespace corral::netio

@@ -1,0 +1,36 @@
+// One client request as the proxy handler sees it: the parsed message (head + body, the body in a
+// buffer with simdjson's padding), what the head checks learned, its route, and the connection facts
+// the handler needs to answer (the client stream, keep-alive, request id). Owned by the connection's
+// frame, which awaits the handler, so references stay valid.
+#pragma once
+
+#include <array>
+#include <string>
+
+#include "common/asio.hpp"
+#include "common/clock.hpp"
+#include "http/request_checks.hpp"
+#include "routing/router.hpp"
+
+namespace corral::proxy {
+
+struct ClientRequest {
+  ClientRequest(http::request<http::string_body>& m, TcpStream& c) : msg(m), client(c) {}
+
+  http::request<http::string_body>& msg;  ///< body capacity >= size + routing::kBodyPadding
+  TcpStream& client;
+  http1::HeadFacts facts;
+  routing::Route route;
+  std::string request_id;   ///< X-Request-ID (the client's or generated), echoed on the response
+  std::string client_ip;    ///< the peer address
+  bool keep_alive = true;   ///< the client may get another request on this connection
+  SteadyClock::time_point started{};
+  std::array<char, 16 * 1024>* relay_buffer = nullptr;  ///< the connection's relay buffer
+};
+
+/// How the request ended for the connection.
+struct Completion {
+  bool keep_alive = false;  ///< false: close the client connection now
+};
+
+}  // namespace corral::proxy

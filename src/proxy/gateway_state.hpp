@@ -1,0 +1,37 @@
+// State shared by every worker and the control thread: the published snapshot (via the registry), the
+// pools' admission queues, and the process-wide flags (ready, draining). Everything here is either
+// immutable, atomic, or internally synchronised; workers never lock it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "admission/admission_controller.hpp"
+#include "common/asio.hpp"
+#include "config/config.hpp"
+#include "upstream/backend_registry.hpp"
+
+namespace corral::proxy {
+
+struct GatewayState {
+  explicit GatewayState(const config::Config& config) : admission(config), registry(config, admission) {}
+
+  admission::AdmissionController admission;
+  upstream::BackendRegistry registry;
+  /// Set on SIGTERM: no new connections; responses say `Connection: close`; /readyz answers 503.
+  std::atomic<bool> draining{false};
+  /// Set once the first round of health checks ended with a healthy backend in some pool.
+  std::atomic<bool> ready{false};
+  /// Client connections open now (all workers).
+  std::atomic<std::int64_t> connections{0};
+  /// The control thread's executor (reloads run there).
+  net::any_io_executor control;
+  /// Reloads the configuration file (control thread only): nullopt on success, else the error text.
+  /// Set by the app; empty in quick mode (nothing to reload).
+  std::function<std::optional<std::string>()> reload;
+};
+
+}  // namespace corral::proxy

@@ -1,0 +1,307 @@
+// Retry rules (reliability.md section 0.3, style.md section 6): a failed attempt goes to another backend
+// only while nothing has reached the client, only for failures the table marks retryable (connect
+// failures, a close before the response head, Ollama's 503 busy or a 502), never for management calls,
+// at most `retries` times and only within the retry budget. A first-byte timeout is never retried (the
+// request may be running and a second backend would load the model again). Every wait (queue, connect,
+// first byte, stream) races the client disconnect watch, so a client that leaves closes its upstream.
+#include "proxy/proxy_handler.hpp"
+
+#include <span>
+
+#include "common/log.hpp"
+#include "http/error_response.hpp"
+#include "http/headers.hpp"
+#include "lb/hash.hpp"
+#include "net/disconnect_watch.hpp"
+#include "proxy/aggregate.hpp"
+#include "proxy/backend_pick.hpp"
+#include "proxy/body_relay.hpp"
+#include "proxy/request_record.hpp"
+#include "proxy/upstream_exchange.hpp"
+#include "routing/model_name.hpp"
+#include "routing/request_info.hpp"
+#include "upstream/backend.hpp"
+
+namespace corral::proxy {
+namespace {
+
+using namespace net::experimental::awaitable_operators;
+using upstream::Outcome;
+
+std::optional<std::uint64_t> header_hash(const http::fields& fields, std::string_view name) {
+  if (name.empty()) return std::nullopt;
+  const auto it = fields.find(name);
+  if (it == fields.end() || it->value().empty()) return std::nullopt;
+  return lb::hash_key(it->value());
+}
+
+// Feeds the outlier detector. Successes take its lock only after a failure (PoolMember::failing).
+void report(upstream::PoolMember& m, Outcome outcome) {
+  if (outcome == Outcome::kBusy || outcome == Outcome::kCancelled) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (outcome == Outcome::kSuccess) {
+    if (!m.failing.load(std::memory_order_relaxed)) return;
+    m.failing.store(false, std::memory_order_relaxed);
+    (void)m.detector.report(outcome, now);
+    return;
+  }
+  m.failing.store(true, std::memory_order_relaxed);
+  if (m.detector.report(outcome, now) == upstream::ReportResult::kEjected) {
+    const auto until = m.detector.ejected_until().time_since_epoch();
+    m.ejected_until_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(until).count(),
+                             std::memory_order_relaxed);
+    log::warn("backend {} (pool {}) ejected after {} consecutive failures", m.backend->name, m.backend->pool_name,
+              m.detector.consecutive_failures());
+  }
+}
+
+Completion finish(RequestRecord& rec, int status, bool keep_alive) {
+  rec.status = status;
+  rec.duration = steady_now() - rec.started;
+  account(rec);
+  return Completion{keep_alive};
+}
+
+net::awaitable<Completion> answer_text(ClientRequest& req, int status, std::string_view content_type,
+                                       std::string_view body, std::string_view location = {}) {
+  http1::ResponseOptions o;
+  o.version = req.msg.version();
+  o.keep_alive = req.keep_alive;
+  o.head_only = req.msg.method() == http::verb::head;
+  o.request_id = req.request_id;
+  std::string bytes = http1::simple_response(status, content_type, body, o);
+  if (!location.empty()) {
+    const auto end_of_status = bytes.find("\r\n") + 2;
+    bytes.insert(end_of_status, "Location: " + std::string(location) + "\r\n");
+  }
+  const bool ok = co_await write_all(req.client, bytes);
+  co_return Completion{ok && req.keep_alive};
+}
+
+struct Forward {
+  ProxyContext& ctx;
+  ClientRequest& req;
+  upstream::SnapshotPtr snap;
+  RequestRecord rec;
+};
+
+// Writes the response head and relays the body; accounts and says whether the connection goes on.
+net::awaitable<Completion> relay(Forward& f, upstream::PoolMember& m, ResponseParser& p, ExchangeResult& ex,
+                                 std::uint64_t model_hash) {
+  ClientRequest& req = f.req;
+  const config::Config& cfg = *f.snap->config;
+  http::response<http::buffer_body> res;
+  res.version(req.msg.version());
+  http1::copy_response_head(p.get(), res);
+  res.set("X-Request-ID", req.request_id);
+  const unsigned status = p.get().result_int();
+  const bool is_head = req.msg.method() == http::verb::head;
+  const bool no_body = is_head || status == 204 || status == 304;
+  bool keep = req.keep_alive && !f.ctx.gw.draining.load(std::memory_order_relaxed);
+  if (is_head) {
+    if (auto cl = p.get().find(http::field::content_length); cl != p.get().end()) {
+      res.set(http::field::content_length, cl->value());
+    }
+  } else if (!no_body) {
+    if (auto n = p.content_length()) {
+      res.content_length(*n);
+    } else if (req.msg.version() >= 11) {
+      res.chunked(true);
+    } else {
+      keep = false;  // HTTP/1.0 client and a body of unknown length: delimited by closing
+    }
+  }
+  res.keep_alive(keep);
+  http::response_serializer<http::buffer_body> sr{res};
+  const RelayTimeouts timeouts{cfg.timeouts.stream_idle, cfg.timeouts.stream_idle};
+  auto& sock = req.client.socket();
+  auto relayed = co_await (relay_response(req.client, sr, res, ex.conn->stream, ex.conn->buffer, p, timeouts,
+                                          std::span<char>(*req.relay_buffer), no_body) ||
+                           netio::client_gone(sock));
+  if (relayed.index() == 1) {
+    f.rec.bytes_out = 0;
+    co_return finish(f.rec, 499, false);
+  }
+  const RelayResult r = std::get<0>(relayed);
+  f.rec.bytes_out = r.body_bytes;
+  switch (r.end) {
+    case RelayEnd::kComplete:
+      if (p.keep_alive() && ex.conn->buffer.size() == 0) f.ctx.pool.give_back(m.backend->uid, std::move(ex.conn));
+      if (model_hash != 0 && status == 200) m.backend->catalog.mark_served(model_hash);
+      co_return finish(f.rec, static_cast<int>(status), keep);
+    case RelayEnd::kUpstreamFailed:
+    case RelayEnd::kUpstreamIdle: {
+      report(m, r.end == RelayEnd::kUpstreamIdle ? Outcome::kTimeout : Outcome::kConnectFailure);
+      ex.conn.reset();  // closing is the backend's cancel signal
+      f.rec.truncated = true;
+      if (res.chunked()) {
+        const ProxyError e{r.end == RelayEnd::kUpstreamIdle ? ErrorKind::kStreamIdleTimeout
+                                                            : ErrorKind::kUpstreamStreamError, {}};
+        const std::string tail = error_tail(stream_format(res[http::field::content_type]), e.message(), r.last);
+        if (!tail.empty()) {
+          (void)co_await write_piece(req.client, sr, res, tail.data(), tail.size(), true, timeouts.client_write);
+        }
+      }
+      co_return finish(f.rec, static_cast<int>(status), false);  // no terminal chunk: the cut stays visible
+    }
+    case RelayEnd::kClientFailed:
+      co_return finish(f.rec, 499, false);
+  }
+  co_return finish(f.rec, static_cast<int>(status), false);
+}
+
+net::awaitable<Completion> forward(Forward& f) {
+  ClientRequest& req = f.req;
+  const config::Config& cfg = *f.snap->config;
+  const routing::Route& route = req.route;
+  auto input = std::make_shared<PickInput>();
+  if (route.needs_body_model()) {
+    auto info = routing::extract_request_info(route, req.msg.body());
+    if (!info.ok()) co_return co_await answer_error(req, ErrorKind::kBadRequest, info.error_message);
+    input->model_key = std::move(info.model_key);
+  } else if (route.kind == routing::RouteKind::kModelPath) {
+    if (auto name = routing::decode_path_segment(route.path_model)) {
+      if (auto key = routing::model_key(*name)) input->model_key = std::move(*key);
+    }
+  }
+  f.rec.model_key = input->model_key;
+  input->model_hash = input->model_key.empty() ? 0 : lb::hash_key(input->model_key);
+  input->snapshot = f.snap;
+  input->pool = f.snap->matcher.pool_for(input->model_key);
+  f.rec.pool = static_cast<std::int32_t>(input->pool);
+  const upstream::PoolState& pool = f.snap->pools[input->pool];
+  input->tried.assign(pool.members.size(), false);
+  if (f.snap->affinity && cfg.affinity) {
+    input->session = header_hash(req.msg, cfg.affinity->header);
+    if (!input->session && cfg.affinity->client_ip) input->session = lb::hash_key(req.client_ip);
+  }
+  if (pool.config->hash_on.kind == config::HashOn::Kind::kHeader) {
+    input->hash_on = header_hash(req.msg, pool.config->hash_on.header);
+  } else if (pool.config->hash_on.kind == config::HashOn::Kind::kClientIp) {
+    input->hash_on = lb::hash_key(req.client_ip);
+  }
+
+  const bool retryable_route = route.kind != routing::RouteKind::kManagement;
+  const std::uint32_t max_retries = retryable_route ? cfg.retries : 0;
+  f.snap->retry_budget->record_request(std::chrono::steady_clock::now());
+  const std::string& body = req.msg.body();
+  const bool with_body = !body.empty() || req.msg.method() == http::verb::post ||
+                         req.msg.method() == http::verb::put || req.msg.method() == http::verb::patch;
+  const bool is_head = req.msg.method() == http::verb::head;
+  auto& sock = req.client.socket();
+  std::optional<ProxyError> last_error;
+  std::optional<ResponseParser> parser;
+  std::string head;
+
+  for (;;) {
+    admission::TryPick pick = make_try_pick(std::make_shared<const PickInput>(*input));
+    auto admitted = co_await (pool.queue->admit(std::move(pick)) || netio::client_gone(sock));
+    // `||` flattens the variant: Lease, AdmitError, or (index 2) the client left.
+    if (admitted.index() == 2) co_return finish(f.rec, 499, false);
+    if (const auto* e = std::get_if<admission::AdmitError>(&admitted)) {
+      const std::uint32_t retry_after = pool.queue->retry_after_seconds();
+      switch (*e) {
+        case admission::AdmitError::kCancelled:
+          co_return finish(f.rec, 499, false);
+        case admission::AdmitError::kQueueFull:
+          co_return co_await answer_error(req, ErrorKind::kQueueFull, {}, retry_after);
+        case admission::AdmitError::kQueueTimeout:
+          co_return co_await answer_error(req, ErrorKind::kQueueTimeout, {}, retry_after);
+        case admission::AdmitError::kNoBackend:
+          if (last_error) co_return co_await answer_error(req, last_error->kind, last_error->detail, retry_after);
+          co_return co_await answer_error(req, ErrorKind::kNoEligibleBackend, {}, retry_after);
+      }
+    }
+    admission::Lease lease = std::move(std::get<admission::Lease>(admitted));
+    const std::uint32_t b = lease.backend();
+    upstream::PoolMember& m = *pool.members[b];
+    input->tried[b] = true;
+    f.rec.backend = static_cast<std::int32_t>(b);
+    if (input->session) f.snap->affinity->remember(*input->session, m.backend->affinity_id, std::chrono::steady_clock::now());
+
+    head.clear();
+    const http1::ForwardContext fwd{m.backend->authority, m.backend->path_prefix, req.client_ip, req.request_id, false};
+    http1::build_upstream_head(head, req.msg, req.facts.origin_target, fwd, body.size(), with_body);
+    ExchangeResult ex;
+    std::shared_ptr<const upstream::Backend> backend = m.backend;
+    auto exchanged = co_await (exchange(f.ctx.pool, backend, head, body, is_head, cfg.timeouts, parser, ex) ||
+                               netio::client_gone(sock));
+    if (exchanged.index() == 1) co_return finish(f.rec, 499, false);  // ex.conn closes with this frame
+
+    const bool can_retry = f.rec.retries < max_retries;
+    if (ex.error) {
+      report(m, ex.outcome);
+      if (ex.error->retryable() && can_retry && f.snap->retry_budget->try_retry(std::chrono::steady_clock::now())) {
+        last_error = ex.error;
+        ++f.rec.retries;
+        continue;
+      }
+      co_return co_await answer_error(req, ex.error->kind, ex.error->detail);
+    }
+    const unsigned status = parser->get().result_int();
+    const bool busy = status == 503;
+    report(m, busy ? Outcome::kBusy : status >= 500 ? Outcome::kServerError : Outcome::kSuccess);
+    if (retryable_route && (busy || status == 502) && can_retry &&
+        f.snap->retry_budget->try_retry(std::chrono::steady_clock::now())) {
+      last_error = busy ? ProxyError{ErrorKind::kUpstreamBusy, {}}
+                        : ProxyError{ErrorKind::kUpstreamBadResponse, "upstream answered 502 Bad Gateway"};
+      ++f.rec.retries;
+      continue;  // the unread answer is dropped with its connection
+    }
+    co_return co_await relay(f, m, *parser, ex, input->model_hash);
+  }
+}
+
+}  // namespace
+
+net::awaitable<bool> write_all(TcpStream& client, std::string_view bytes) {
+  client.expires_after(std::chrono::seconds(60));
+  auto [ec, n] = co_await net::async_write(client, net::buffer(bytes.data(), bytes.size()));
+  co_return !ec;
+}
+
+net::awaitable<Completion> answer_error(ClientRequest& req, ErrorKind kind, std::string_view detail,
+                                        std::uint32_t retry_after) {
+  const ProxyError error{kind, std::string(detail)};
+  http1::ResponseOptions o;
+  o.version = req.msg.version();
+  o.keep_alive = req.keep_alive;
+  o.head_only = req.msg.method() == http::verb::head;
+  o.retry_after = retry_after;
+  o.request_id = req.request_id;
+  if (error.kind == ErrorKind::kMethodNotAllowed) o.allow = req.route.allow;
+  const std::string bytes = http1::error_response(error, req.route.family, o);
+  const bool ok = co_await write_all(req.client, bytes);
+  co_return Completion{ok && req.keep_alive};
+}
+
+net::awaitable<Completion> handle_request(ProxyContext& ctx, ClientRequest& req) {
+  switch (req.route.kind) {
+    case routing::RouteKind::kNotFound:
+      co_return co_await answer_error(req, ErrorKind::kNotFound);
+    case routing::RouteKind::kMethodNotAllowed:
+      co_return co_await answer_error(req, ErrorKind::kMethodNotAllowed);
+    case routing::RouteKind::kRedirect: {
+      // gin's RedirectTrailingSlash: 301 for GET/HEAD, 307 otherwise; the query goes along.
+      std::string location(req.route.redirect_path);
+      const auto q = req.facts.origin_target.find('?');
+      if (q != std::string_view::npos) location += req.facts.origin_target.substr(q);
+      const bool get = req.msg.method() == http::verb::get || req.msg.method() == http::verb::head;
+      co_return co_await answer_text(req, get ? 301 : 307, "", "", location);
+    }
+    case routing::RouteKind::kAggregate:
+      co_return co_await aggregate(ctx, req);
+    default:
+      break;
+  }
+  if (req.route.endpoint == routing::Endpoint::kRoot) {
+    co_return co_await answer_text(req, 200, "text/plain; charset=utf-8", "Ollama is running");
+  }
+  Forward f{ctx, req, ctx.gw.registry.current(), {}};
+  f.rec.started = req.started;
+  f.rec.endpoint = req.route.endpoint;
+  f.rec.bytes_in = req.msg.body().size();
+  co_return co_await forward(f);
+}
+
+}  // namespace corral::proxy

@@ -1,0 +1,46 @@
+// One backend (an Ollama server in a pool): identity, resolved address, and the live state that must
+// survive configuration reloads — its slot counter, its health (written by the control thread, read by
+// workers as an atomic), its active-check state and its warm-model catalog. A reload keeps the Backend
+// object of every (pool, url) that stays configured; per-configuration values (weight, outlier detector)
+// live in the snapshot's PoolMember instead.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "admission/slots.hpp"
+#include "common/asio.hpp"
+#include "config/config.hpp"
+#include "models/model_catalog.hpp"
+#include "upstream/health_state.hpp"
+
+namespace corral::upstream {
+
+class Backend final {
+ public:
+  /// Resolves the host (blocking; control thread at startup or reload). `config` must be validated.
+  Backend(const config::BackendConfig& config, std::string_view pool_name, const config::HealthConfig& health);
+
+  const std::uint64_t uid;          ///< process-unique id (per-worker connection pools key on it)
+  const std::uint64_t affinity_id;  ///< stable hash of (pool, url): session affinity survives restarts
+  const std::string pool_name;
+  const std::string name;           ///< label in logs (BackendConfig::name)
+  const std::string url;
+  const std::string authority;      ///< Host field for requests: host[:port]
+  const std::string path_prefix;    ///< "" or "/prefix"
+  const std::vector<tcp::endpoint> endpoints;  ///< resolved at construction; empty = unresolvable
+
+  /// The backend's concurrency counter (its limit follows max_inflight across reloads).
+  const std::shared_ptr<admission::Slots> slots = std::make_shared<admission::Slots>();
+  /// Eligible by active health checks. Written by the control thread only.
+  std::atomic<bool> healthy{true};
+  /// Which models are warm here.
+  models::ModelCatalog catalog;
+  /// Active-check state: touched by the control thread only.
+  HealthState health;
+};
+
+}  // namespace corral::upstream

@@ -1,0 +1,73 @@
+#include "upstream/connection_pool.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "upstream/backend.hpp"
+
+namespace corral::upstream {
+namespace {
+
+// h2o's check: a pooled socket must have nothing to read. EAGAIN = alive and quiet; 0 = the backend
+// closed it; data = a stray response byte, so the connection's framing can no longer be trusted.
+bool alive(UpstreamConnection& conn) {
+  if (conn.buffer.size() != 0) return false;
+  auto& socket = conn.stream.socket();
+  if (!socket.is_open()) return false;
+  char byte;
+  const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+}  // namespace
+
+ConnectionPtr ConnectionPool::checkout(std::uint64_t uid) {
+  auto it = idle_.find(uid);
+  if (it == idle_.end()) return nullptr;
+  auto& stack = it->second;
+  while (!stack.empty()) {
+    ConnectionPtr conn = std::move(stack.back());
+    stack.pop_back();
+    if (alive(*conn)) {
+      conn->reused = true;
+      return conn;
+    }
+  }
+  return nullptr;
+}
+
+void ConnectionPool::give_back(std::uint64_t uid, ConnectionPtr conn) {
+  if (!conn || conn->buffer.size() != 0) return;
+  auto& stack = idle_[uid];
+  if (stack.size() >= max_idle_) return;
+  conn->stream.expires_never();
+  stack.push_back(std::move(conn));
+}
+
+std::size_t ConnectionPool::idle_count() const {
+  std::size_t n = 0;
+  for (const auto& [uid, stack] : idle_) n += stack.size();
+  return n;
+}
+
+net::awaitable<ConnectionPtr> connect_backend(net::any_io_executor ex, std::shared_ptr<const Backend> backend,
+                                              std::chrono::nanoseconds timeout, error_code& ec) {
+  if (backend->endpoints.empty()) {
+    ec = net::error::host_not_found;
+    co_return nullptr;
+  }
+  auto conn = std::make_unique<UpstreamConnection>(ex);
+  conn->stream.expires_after(timeout);
+  auto [cec, ep] = co_await conn->stream.async_connect(backend->endpoints);
+  if (cec) {
+    ec = cec;
+    co_return nullptr;
+  }
+  error_code ignored;
+  conn->stream.socket().set_option(tcp::no_delay(true), ignored);
+  ec = {};
+  co_return conn;
+}
+
+}  // namespace corral::upstream

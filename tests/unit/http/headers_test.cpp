@@ -1,0 +1,84 @@
+#include "http/headers.hpp"
+
+#include <gtest/gtest.h>
+
+namespace corral::http1 {
+namespace {
+
+http::request<http::empty_body> parse(const std::string& bytes) {
+  http::request_parser<http::empty_body> parser;
+  error_code ec;
+  parser.put(net::buffer(bytes), ec);
+  EXPECT_FALSE(ec) << ec.message();
+  return parser.release();
+}
+
+TEST(Headers, UpstreamHeadDropsHopByHopAndSetsOurFields) {
+  const auto req = parse(
+      "POST /api/chat?x=1 HTTP/1.1\r\n"
+      "Host: gateway.example\r\n"
+      "Connection: keep-alive, X-Secret\r\n"
+      "Keep-Alive: timeout=5\r\n"
+      "X-Secret: drop-me\r\n"
+      "TE: trailers\r\n"
+      "Transfer-Encoding: chunked\r\n"
+      "Upgrade: h2c\r\n"
+      "Proxy-Authorization: Basic x\r\n"
+      "Origin: http://evil.example\r\n"
+      "X-Forwarded-For: 6.6.6.6\r\n"
+      "X-Request-ID: client-id\r\n"
+      "Expect: 100-continue\r\n"
+      "Content-Type: application/json\r\n"
+      "User-Agent: ollama-js/0.6\r\n"
+      "\r\n");
+  std::string out;
+  build_upstream_head(out, req, "/api/chat?x=1", ForwardContext{"127.0.0.1:11434", "", "10.0.0.7", "rid-1", false}, 42, true);
+  EXPECT_EQ(out,
+            "POST /api/chat?x=1 HTTP/1.1\r\n"
+            "Content-Type: application/json\r\n"
+            "User-Agent: ollama-js/0.6\r\n"
+            "Host: 127.0.0.1:11434\r\n"
+            "X-Forwarded-For: 10.0.0.7\r\n"
+            "X-Forwarded-Proto: http\r\n"
+            "X-Request-ID: rid-1\r\n"
+            "Content-Length: 42\r\n"
+            "\r\n");
+}
+
+TEST(Headers, PathPrefixAndNoBodyOnGet) {
+  const auto req = parse("GET /api/tags HTTP/1.1\r\nHost: gw\r\nAccept: */*\r\n\r\n");
+  std::string out;
+  build_upstream_head(out, req, "/api/tags", ForwardContext{"ollama:80", "/ollama", "", "", false}, 0, false);
+  EXPECT_EQ(out, "GET /ollama/api/tags HTTP/1.1\r\nAccept: */*\r\nHost: ollama:80\r\nX-Forwarded-Proto: http\r\n\r\n");
+}
+
+TEST(Headers, ResponseHeadKeepsEndToEndFields) {
+  http::response_parser<http::empty_body> parser;
+  parser.skip(true);
+  error_code ec;
+  const std::string bytes =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nConnection: close, X-Internal\r\nX-Internal: 1\r\n"
+      "Transfer-Encoding: chunked\r\nKeep-Alive: 5\r\nDate: Mon\r\n\r\n";
+  parser.put(net::buffer(bytes), ec);
+  ASSERT_FALSE(ec);
+  http::response_header<> out;
+  copy_response_head(parser.get(), out);
+  EXPECT_EQ(out.result_int(), 200u);
+  EXPECT_EQ(out[http::field::content_type], "application/x-ndjson");
+  EXPECT_EQ(out[http::field::date], "Mon");
+  EXPECT_EQ(out.find("X-Internal"), out.end());
+  EXPECT_EQ(out.find(http::field::transfer_encoding), out.end());
+  EXPECT_EQ(out.find(http::field::connection), out.end());
+  EXPECT_EQ(out.find(http::field::keep_alive), out.end());
+}
+
+TEST(Headers, RequestId) {
+  EXPECT_EQ(request_id_for("abc-123"), "abc-123");
+  EXPECT_EQ(request_id_for("").size(), 32u);
+  EXPECT_EQ(request_id_for("bad value").size(), 32u);
+  EXPECT_EQ(request_id_for(std::string(200, 'a')).size(), 32u);
+  EXPECT_NE(new_request_id(), new_request_id());
+}
+
+}  // namespace
+}  // namespace corral::http1
