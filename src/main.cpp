@@ -41,7 +41,7 @@ void add_sim(CLI::App& app, sim::SimOptions& o, std::vector<std::string>& models
   sim->add_option("--model", models, "NAME[=SIZE] of a model present on disk (repeatable), e.g. llama3:8b=4.7GB");
   sim->add_option("--vram", vram, "VRAM budget")->check(size_validator())->capture_default_str();
   sim->add_option("--num-parallel", o.num_parallel, "parallel requests per loaded model (OLLAMA_NUM_PARALLEL)")
-      ->check(CLI::Range(1, 1024))->capture_default_str();
+      ->check(CLI::Range(1, 1000000))->capture_default_str();
   sim->add_option("--max-queue", o.max_queue, "waiting requests before 503 (OLLAMA_MAX_QUEUE)")
       ->check(CLI::Range(0, 1000000))->capture_default_str();
   sim->add_option("--max-loaded", o.max_loaded, "models loaded at once (OLLAMA_MAX_LOADED_MODELS)")
@@ -54,6 +54,12 @@ void add_sim(CLI::App& app, sim::SimOptions& o, std::vector<std::string>& models
       ->check(duration_validator())->capture_default_str();
   sim->add_option("--threads", o.threads, "I/O threads")->check(CLI::Range(1, 256))->capture_default_str();
   sim->add_option("--seed", o.seed, "seed of the deterministic pseudo-text")->capture_default_str();
+  sim->add_option("--prompt-tokens-per-second", o.prompt_tokens_per_second,
+                  "prompt evaluation rate; 0 = 20 x --tokens-per-second")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  sim->add_flag("--hot-queue-unbounded", o.hot_queue_unbounded,
+                "like Ollama: only requests that need a model load count against --max-queue");
+  sim->add_option("--fault", o.fault_json, "fault plan (JSON, as POST /sim/fault) active from the start");
 }
 
 // `corral agent`: the GPU agent that runs beside each Ollama worker (src/agent/).

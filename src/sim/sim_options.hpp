@@ -27,6 +27,11 @@ struct SimOptions {
   std::chrono::nanoseconds keep_alive = std::chrono::minutes(5);  ///< --keep-alive
   int threads = 1;                          ///< --threads
   std::uint64_t seed = 0;                   ///< --seed for the pseudo-text
+  /// --prompt-tokens-per-second: prompt evaluation rate; 0 = 20 x tokens_per_second.
+  double prompt_tokens_per_second = 0;
+  /// --hot-queue-unbounded: like Ollama, only requests that need a load count against --max-queue.
+  bool hot_queue_unbounded = false;
+  std::string fault_json;                   ///< --fault JSON: a fault plan active from the start
 };
 
 /// Runs the simulator until SIGINT/SIGTERM or a fault that exits. Prints the bound address
