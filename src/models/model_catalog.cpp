@@ -34,6 +34,17 @@ void ModelCatalog::replace(std::vector<std::uint64_t> model_hashes) {
 
 std::size_t ModelCatalog::size() const { return set_.load(std::memory_order_acquire)->size(); }
 
+bool ModelCatalog::may_have(std::uint64_t model_hash) const {
+  const auto inventory = inventory_.load(std::memory_order_acquire);
+  return !inventory || std::binary_search(inventory->begin(), inventory->end(), model_hash);
+}
+
+void ModelCatalog::replace_inventory(std::vector<std::uint64_t> model_hashes) {
+  std::sort(model_hashes.begin(), model_hashes.end());
+  model_hashes.erase(std::unique(model_hashes.begin(), model_hashes.end()), model_hashes.end());
+  inventory_.store(std::make_shared<const Set>(std::move(model_hashes)), std::memory_order_release);
+}
+
 std::vector<std::string> model_keys_in_listing(std::string_view json) {
   std::vector<std::string> keys;
   boost::system::error_code ec;

@@ -2,7 +2,8 @@
 // thread) or served recently (from the data path's own traffic). model_aware prefers a warm backend.
 // Lock-free for readers: the set is an immutable sorted vector of model-key hashes behind an atomic
 // shared_ptr, replaced copy-on-write (a new model is rare next to the reads of every pick). The
-// model-lifecycle work (issue 5) extends this with sizes, expiry and load estimates.
+// model-lifecycle work (issue 5) extends this with sizes, expiry and load estimates. The inventory (models
+// on disk, from /api/tags) keeps requests away from backends that would answer "model not found".
 #pragma once
 
 #include <atomic>
@@ -27,9 +28,16 @@ class ModelCatalog final {
   /// Number of warm models (status, tests).
   [[nodiscard]] std::size_t size() const;
 
+  /// False only when the backend's /api/tags was read and does not list the model: it would answer 404,
+  /// so it is no candidate while another backend has the model. True while the inventory is unknown.
+  [[nodiscard]] bool may_have(std::uint64_t model_hash) const;
+  /// Replaces the inventory with the models the backend reported on disk (control thread, /api/tags).
+  void replace_inventory(std::vector<std::uint64_t> model_hashes);
+
  private:
   using Set = std::vector<std::uint64_t>;  // sorted, unique
   std::atomic<std::shared_ptr<const Set>> set_;
+  std::atomic<std::shared_ptr<const Set>> inventory_;  // null = not read yet
 };
 
 /// The routing keys of the models in an /api/ps or /api/tags answer (`models[].name`, normalised);

@@ -18,13 +18,22 @@ net::awaitable<void> ModelPoller::run() {
     for (const auto& b : snap->backends) {
       if (stopped_) co_return;
       if (!b->healthy.load(std::memory_order_relaxed)) continue;
-      std::string target = "/api/ps";  // a named value: no temporaries in a co_await expression (GCC 12)
-      auto res = co_await upstream::http_get(pool_, b, std::move(target), snap->config->health.timeout);
-      if (!res || res->status != 200) continue;
-      std::vector<std::uint64_t> hashes;
-      for (const auto& key : model_keys_in_listing(res->body)) hashes.push_back(lb::hash_key(key));
-      b->catalog.replace(std::move(hashes));
+      std::string tags_target = "/api/tags";  // named values: no temporaries in a co_await expression (GCC 12)
+      auto tags = co_await upstream::http_get(pool_, b, std::move(tags_target), snap->config->health.timeout);
+      if (tags && tags->status == 200) {
+        std::vector<std::uint64_t> hashes;
+        for (const auto& key : model_keys_in_listing(tags->body)) hashes.push_back(lb::hash_key(key));
+        b->catalog.replace_inventory(std::move(hashes));
+      }
+      std::string ps_target = "/api/ps";
+      auto ps = co_await upstream::http_get(pool_, b, std::move(ps_target), snap->config->health.timeout);
+      if (ps && ps->status == 200) {
+        std::vector<std::uint64_t> hashes;
+        for (const auto& key : model_keys_in_listing(ps->body)) hashes.push_back(lb::hash_key(key));
+        b->catalog.replace(std::move(hashes));
+      }
     }
+    polled_.store(true, std::memory_order_relaxed);
     timer_->expires_after(snap->config->models_poll_interval);
     co_await timer_->async_wait();
   }

@@ -1,7 +1,11 @@
 // Keeps each backend's ModelCatalog in step with what it really holds: every models_poll_interval, on
-// the control thread, GET /api/ps from every healthy backend (keep-alive pool) and replace its warm set.
-// Traffic marks models warm in between (proxy handler), so the poller mostly confirms and forgets.
+// the control thread, GET /api/tags (models on disk) and /api/ps (models loaded) from every healthy
+// backend (keep-alive pool) and replace its inventory and warm set. Traffic marks models warm in between
+// (proxy handler), so the poller mostly confirms and forgets. `polled` is set after the first round
+// (/readyz waits for it, so a ready gateway never sends a model to a backend that lacks it).
 #pragma once
+
+#include <atomic>
 
 #include "common/asio.hpp"
 #include "upstream/backend_registry.hpp"
@@ -11,8 +15,8 @@ namespace corral::models {
 
 class ModelPoller final {
  public:
-  ModelPoller(upstream::BackendRegistry& registry, upstream::ConnectionPool& pool)
-      : registry_(registry), pool_(pool) {}
+  ModelPoller(upstream::BackendRegistry& registry, upstream::ConnectionPool& pool, std::atomic<bool>& polled)
+      : registry_(registry), pool_(pool), polled_(polled) {}
 
   /// Polls until stop(). Control thread.
   net::awaitable<void> run();
@@ -21,6 +25,7 @@ class ModelPoller final {
  private:
   upstream::BackendRegistry& registry_;
   upstream::ConnectionPool& pool_;
+  std::atomic<bool>& polled_;
   bool stopped_ = false;
   std::unique_ptr<SteadyTimer> timer_;
 };

@@ -146,7 +146,7 @@ net::awaitable<bool> ClientConnection::admin_request(http::request<http::string_
   o.head_only = msg.method() == http::verb::head;
   std::string bytes;
   proxy::GatewayState& gw = worker_.gw;
-  const bool ready = gw.ready.load() && !gw.draining.load();
+  const bool ready = gw.is_ready();
   if (path == "/healthz") {
     bytes = http1::simple_response(200, "application/json", status_json("ok"), o);
   } else if (path == "/readyz") {

@@ -19,10 +19,12 @@ struct Worker {
   explicit Worker(proxy::GatewayState& state) : gw(state) {}
 
   proxy::GatewayState& gw;
-  net::io_context ioc{1};
   upstream::ConnectionPool pool;
   std::unordered_set<ClientConnection*> connections;  ///< this thread only
   std::thread thread;
+  // Declared last so it is destroyed first: destroying it destroys the coroutine frames still pending on
+  // it, whose destructors touch `connections` and return nothing to `pool`.
+  net::io_context ioc{1};
 };
 
 }  // namespace corral::netio

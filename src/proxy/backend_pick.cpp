@@ -21,9 +21,17 @@ admission::Lease try_pick(const PickInput& in, admission::PoolQueue& queue) {
   thread_local std::vector<lb::Candidate> candidates;
   candidates.clear();
   bool any_eligible = false;
+  // Backends whose inventory lacks the model are skipped while some eligible backend may have it; when
+  // none has it, every backend stays a candidate so the client gets Ollama's own "not found" answer.
+  bool any_has_model = in.model_hash == 0;
+  for (std::size_t i = 0; i < pool.members.size() && !any_has_model; ++i) {
+    const upstream::PoolMember& m = *pool.members[i];
+    any_has_model = m.eligible(now) && m.backend->catalog.may_have(in.model_hash);
+  }
   for (std::size_t i = 0; i < pool.members.size(); ++i) {
     const upstream::PoolMember& m = *pool.members[i];
     if ((i < in.tried.size() && in.tried[i]) || !m.eligible(now)) continue;
+    if (any_has_model && in.model_hash != 0 && !m.backend->catalog.may_have(in.model_hash)) continue;
     any_eligible = true;
     const admission::Slots& slots = *m.backend->slots;
     if (!slots.has_free()) continue;

@@ -23,8 +23,13 @@ struct GatewayState {
   upstream::BackendRegistry registry;
   /// Set on SIGTERM: no new connections; responses say `Connection: close`; /readyz answers 503.
   std::atomic<bool> draining{false};
-  /// Set once the first round of health checks ended with a healthy backend in some pool.
+  /// Set after each round of health checks: some backend is healthy.
   std::atomic<bool> ready{false};
+  /// Set once every backend's model inventory was polled (or tried) once.
+  std::atomic<bool> models_polled{false};
+
+  /// /readyz: health checks found a healthy backend, the model inventory was read, not draining.
+  [[nodiscard]] bool is_ready() const { return ready.load() && models_polled.load() && !draining.load(); }
   /// Client connections open now (all workers).
   std::atomic<std::int64_t> connections{0};
   /// The control thread's executor (reloads run there).
