@@ -53,11 +53,11 @@ class Scanner {
         skip_space();
         if (i_ == s_.size()) return eof();
         if (c == '{') {
-          if (s_[i_] == '}') { ++i_; goto after_value; }
+          if (s_[i_] == '}') { ++i_; stack.pop_back(); goto after_value; }
           if (!key()) return result_;
           continue;
         }
-        if (s_[i_] == ']') { ++i_; goto after_value; }
+        if (s_[i_] == ']') { ++i_; stack.pop_back(); goto after_value; }
         continue;
       }
       if (!scalar("looking for beginning of value")) return result_;
