@@ -6,7 +6,11 @@ threads; "direct" (the client talking to one sim) is the floor. The machines we 
 noisy and small, so what counts are the ratios measured within one invocation, not the
 absolute figures. See bench/README.md for what each scenario measures and how to read it.
 
-Usage: bench/bench.py [--quick] [--corral build/corral] [--out bench/results]
+Usage: bench/bench.py [--quick | --smoke] [--corral build/corral] [--out bench/results]
+
+--smoke is what `make test` runs: one second of scenarios 1 and 2 against direct and Corral (and
+HAProxy/NGINX when installed), to prove the harness starts everything, parses wrk and renders the
+table. It exits non-zero when a contender produced no figures or Corral answered with errors.
 """
 import argparse
 import json
@@ -340,12 +344,16 @@ def main():
     ap.add_argument("--probe", default=str(ROOT / "build-bench" / "stream_probe"))
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     ap.add_argument("--only", default="", help="comma-separated scenarios to run (1-4)")
+    ap.add_argument("--smoke", action="store_true",
+                    help="one second of scenarios 1-2: checks the harness itself (run by make test)")
     args = ap.parse_args()
+    if args.smoke:
+        args.quick, args.only = True, args.only or "1,2"
 
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="corral-bench-"))
-    seconds = 4 if args.quick else 10
+    seconds = 1 if args.smoke else 4 if args.quick else 10
     thread_counts = [1] if args.quick else [1, 2]
     scenarios = set(args.only.split(",")) if args.only else {"1", "2", "3", "4"}
     streams = 200 if args.quick else 1000
@@ -354,8 +362,11 @@ def main():
                "idle": {}}
 
     def contenders(fleet, threads):
-        return [Direct(fleet, threads, work), Corral(fleet, threads, work, args.corral),
-                HAProxy(fleet, threads, work), Nginx(fleet, threads, work)]
+        # The smoke run goes on without HAProxy/NGINX where they are not installed (make test does not
+        # install them); a real run requires them (make bench installs them).
+        peers = [c for c, exe in ((HAProxy, "haproxy"), (Nginx, "nginx")) if not args.smoke or shutil.which(exe)]
+        return [Direct(fleet, threads, work), Corral(fleet, threads, work, args.corral)] + \
+            [c(fleet, threads, work) for c in peers]
 
     fleet = Fleet(args.corral, 2, 0)
     try:
@@ -436,6 +447,27 @@ def main():
     (out_dir / "results.json").write_text(json.dumps(results, indent=2))
     plot(results, thread_counts, out_dir, work)
     shutil.rmtree(work, ignore_errors=True)
+    if args.smoke:
+        sys.exit(smoke_verdict(results))
+
+
+def smoke_verdict(r):
+    """What the smoke run checks: every scenario produced figures for direct and Corral, and Corral
+    answered every request (a proxy that errors fast would otherwise look fast)."""
+    problems = []
+    for key in ("direct/1", "corral/1"):
+        x = r["small"].get(key)
+        if not x or not x["rps"] or x["p50_us"] is None:
+            problems.append(f"scenario 1 has no figures for {key}")
+    for name in ("direct", "corral"):
+        if not r["latency"].get(name, {}).get("requests"):
+            problems.append(f"scenario 2 has no figures for {name}")
+    errors = sum(r[s].get(k, {}).get("errors", 0) for s, k in (("small", "corral/1"), ("latency", "corral")))
+    if errors:
+        problems.append(f"corral answered {errors} requests with errors")
+    for p in problems:
+        print(f"smoke: {p}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def render(r, thread_counts):

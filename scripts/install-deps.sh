@@ -14,8 +14,9 @@ PACKAGES=(
   libssl-dev libhiredis-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server prometheus chromium openssl
+  python3 wrk   # the benchmark harness's smoke run (bench/bench.py --smoke) is part of make test
 )
-BENCH_PACKAGES=(haproxy nginx-light wrk nghttp2-client gnuplot-nox linux-perf)
+BENCH_PACKAGES=(haproxy nginx-light nghttp2-client gnuplot-nox linux-perf)
 
 want=("${PACKAGES[@]}")
 if [[ "${1:-}" == "--bench" ]]; then want+=("${BENCH_PACKAGES[@]}"); fi
