@@ -38,11 +38,17 @@ test-npm: build
 	  CORRAL_BINARY=$(abspath $(BUILD))/corral node --test --test-concurrency=1 ; \
 	fi
 
+# The resilient TypeScript client (clients/typescript, lockfile committed) against real sims and gateways.
+.PHONY: test-client
+test-client: build
+	cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent && \
+	  CORRAL_BINARY=$(abspath $(BUILD))/corral node --test --test-concurrency=1 test/*.test.mjs
+
 # The live status page in headless Chromium (no npm packages needed).
 test-browser: build
 	node --test --test-concurrency=1 tests/browser/
 
-test: test-release test-npm test-browser test-asan
+test: test-release test-npm test-client test-browser test-asan
 
 demo: build
 	scripts/demo.sh
