@@ -143,16 +143,19 @@ export class Engine {
     let last: { failure: Failure; endpoint: Endpoint } | undefined;
     // Retry-After binds this call only: the next attempt avoids that endpoint until then, or waits.
     const notBefore = new Map<Endpoint, number>();
-    for (let attempt = 1; ; ) {
+    for (let attempt = 1; ; attempt++) {
       const now = Date.now();
       const pick = this.#pick(now, notBefore);
       if (!pick) {
         const probeIn = Math.min(...this.#endpoints.map((e) => e.breaker.waitMs(now)));
         throw new CircuitOpenError(probeIn, { requestId, attempts: attempt - 1, cause: last?.failure.error });
       }
+      const endpoint = pick.endpoint;
+      let delayMs = 0;
       if (last) {
         const backoff = fullJitterDelay(attempt - 1, this.#retry.baseDelayMs, this.#retry.maxDelayMs, this.#random);
-        const delayMs = Math.max(backoff, pick.waitMs);
+        // Jitter on top of Retry-After too: the callers a full queue refused together must not return together.
+        delayMs = pick.waitMs + backoff;
         const error = last.failure.error as CorralError;
         if (now + delayMs >= deadline) {
           throw new DeadlineExceededError(`deadline passed after ${attempt - 1} attempts: ${error.message}`,
@@ -160,11 +163,17 @@ export class Engine {
         }
         this.#hooks.onRetry?.({ requestId, endpoint: last.endpoint.url, attempt: attempt - 1, delayMs,
                                 retryAfterMs: last.failure.retryAfterMs, error });
-        await sleep(delayMs, undefined, { signal: call.signal });
       }
-      const endpoint = pick.endpoint;
-      // Another call may have taken the half-open probe while we slept: pick again without counting.
-      if (!endpoint.breaker.tryAcquire(Date.now())) continue;
+      // Taken before the wait, so a half-open probe stays ours; #pick saw this circuit admit at `now`.
+      endpoint.breaker.tryAcquire(now);
+      if (delayMs > 0) {
+        try {
+          await sleep(delayMs, undefined, { signal: call.signal });
+        } catch (e) {
+          endpoint.breaker.release();
+          throw e;
+        }
+      }
       try {
         const result = await this.#attempt(endpoint, method, args, requestId, call.signal, deadline);
         endpoint.breaker.success();
@@ -180,7 +189,6 @@ export class Engine {
         if (!retryable || attempt >= this.#retry.maxAttempts) throw failure.error;
         if (failure.retryAfterMs !== undefined) notBefore.set(endpoint, Date.now() + failure.retryAfterMs);
         last = { failure, endpoint };
-        attempt += 1;
       }
     }
   }
