@@ -20,7 +20,11 @@ export interface RetryOptions {
   baseDelayMs?: number;
   /** Cap on the backoff ceiling. Default 5000 ms. */
   maxDelayMs?: number;
-  /** A call gives up retrying (and stops waiting for its first answer) after this long. Default 60 s. */
+  /**
+   * A call gives up retrying, and stops waiting for its answer (a stream: its first chunk), after this
+   * long; a stream already flowing is never cut. Default 300 s, Corral's own first-byte timeout, which
+   * covers a model load.
+   */
   deadlineMs?: number;
 }
 
@@ -119,7 +123,7 @@ export class Engine {
     if (hosts.length === 0) throw new TypeError('corral-client: at least one host is required');
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#headers = options.headers ?? {};
-    this.#retry = { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5000, deadlineMs: 60_000, ...options.retry };
+    this.#retry = { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5000, deadlineMs: 300_000, ...options.retry };
     this.#hooks = options.hooks ?? {};
     this.#random = options.random ?? Math.random;
     const onChange = (c: StateChange) => this.#hooks.onStateChange?.(c);

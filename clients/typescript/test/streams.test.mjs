@@ -52,6 +52,23 @@ test('an AbortSignal reaches the socket: the worker counts the generation as can
   assert.equal((await simStats(sim)).active, 0);
 });
 
+test('a stream that breaks before its first chunk is retried, unseen by the caller', async () => {
+  const retries = [];
+  const watched = new CorralClient({ hosts: client.endpoints()[0].url, hooks: { onRetry: (e) => retries.push(e) } });
+  await simFault(sim, { close_after_chunks: 0, requests: 1 });
+  try {
+    const stream = await watched.generate({ model: MODEL, prompt: 'x', stream: true, options: { num_predict: 3 } });
+    const parts = [];
+    for await (const part of stream) parts.push(part);
+    assert.equal(parts.length, 4);
+    assert.equal(parts.at(-1).done, true);
+    assert.equal(retries.length, 1);
+    assert.equal(retries[0].error.status, 502, retries[0].error.message);
+  } finally {
+    await simFault(sim, null);
+  }
+});
+
 test('a worker dying mid-stream is a StreamError, never a clean end', async () => {
   await simFault(sim, { close_after_chunks: 3 });
   try {

@@ -97,3 +97,72 @@ test('an open circuit fails fast without a request', async () => {
   await assert.rejects(client.list(), (e) => e.name === 'CircuitOpenError' && e.retryAfterMs > 0);
   assert.equal(fetches, 4);
 });
+
+// A fetch that answers from a script of statuses and counts what it was asked.
+function scripted(...answers) {
+  const seen = [];
+  const fetch = async (url, init) => {
+    seen.push({ url: String(url), signal: init.signal });
+    const next = answers.shift() ?? { status: 200, body: { status: 'success' } };
+    if (next.hang) {
+      return new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(init.signal.reason)));
+    }
+    return new Response(JSON.stringify(next.body ?? { error: `status ${next.status}` }), {
+      status: next.status, headers: { 'content-type': 'application/json', ...next.headers } });
+  };
+  return { fetch, seen };
+}
+
+test('a Retry-After beyond the deadline ends the call at once, with the wait exposed', async () => {
+  const { fetch, seen } = scripted({ status: 503, headers: { 'retry-after': '120' } });
+  const client = new CorralClient({ hosts: 'http://a:1', fetch, retry: { deadlineMs: 30_000 } });
+  await assert.rejects(client.list(), (e) => {
+    assert.equal(e.name, 'DeadlineExceededError');
+    assert.equal(e.attempts, 1);
+    assert.equal(e.cause.status, 503);
+    assert.equal(e.cause.retryAfterMs, 120_000);
+    return true;
+  });
+  assert.equal(seen.length, 1);
+});
+
+test('the deadline aborts an attempt still waiting for its answer', async () => {
+  const { fetch, seen } = scripted({ hang: true });
+  const client = new CorralClient({ hosts: 'http://a:1', fetch });
+  await assert.rejects(client.withOptions({ deadlineMs: 50 }).version(), { name: 'DeadlineExceededError' });
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0].signal.aborted, true, 'the abort reached fetch');
+});
+
+test('calls that change the model store are retried only when the server did not act', async () => {
+  const retried = scripted({ status: 503, headers: { 'retry-after': '0' } });
+  const a = new CorralClient({ hosts: 'http://a:1', fetch: retried.fetch, retry: { baseDelayMs: 1 } });
+  assert.deepEqual(await a.delete({ model: 'm' }), { status: 'success' });
+  assert.equal(retried.seen.length, 2, '503: not processed, so retried');
+
+  const kept = scripted({ status: 502 });
+  const b = new CorralClient({ hosts: 'http://a:1', fetch: kept.fetch, retry: { baseDelayMs: 1 } });
+  await assert.rejects(b.pull({ model: 'm' }), (e) => e.name === 'HttpStatusError' && e.status === 502 && e.attempts === 1);
+  assert.equal(kept.seen.length, 1, '502: maybe processed, so a pull is not sent twice');
+
+  const idempotent = scripted({ status: 502 });
+  const c = new CorralClient({ hosts: 'http://a:1', fetch: idempotent.fetch, retry: { baseDelayMs: 1 } });
+  await c.show({ model: 'm' });
+  assert.equal(idempotent.seen.length, 2, '502 on a read is retried');
+});
+
+test('4xx other than 429 is final; 429 with a Retry-After date is retried', async () => {
+  const { fetch, seen } = scripted({ status: 400 });
+  const client = new CorralClient({ hosts: 'http://a:1', fetch });
+  await assert.rejects(client.embed({ model: 'm', input: 'x' }), (e) => e.status_code === 400 && e.attempts === 1);
+  assert.equal(seen.length, 1);
+
+  const retries = [];
+  const limited = scripted({ status: 429, headers: { 'retry-after': new Date(Date.now() - 1000).toUTCString() } });
+  const c = new CorralClient({ hosts: 'http://a:1', fetch: limited.fetch, retry: { baseDelayMs: 1 },
+                               hooks: { onRetry: (e) => retries.push(e) } });
+  await c.ps();
+  assert.equal(limited.seen.length, 2);
+  assert.equal(retries[0].retryAfterMs, 0);
+  assert.equal(retries[0].error.status, 429);
+});
