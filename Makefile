@@ -32,11 +32,13 @@ test-asan: build-asan
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
 
 # The official `ollama` and `openai` npm clients as callers (tests/npm, lockfile committed).
+# A missing package.json or lockfile fails the target: a silent skip would hide the client tests.
+# No --test-concurrency: Debian 12's Node 18 lacks the flag, and the files share nothing (own ports).
 test-npm: build
-	@if [ -f tests/npm/package.json ]; then \
-	  cd tests/npm && npm ci --no-audit --no-fund --loglevel=error && \
-	  CORRAL_BINARY=$(abspath $(BUILD))/corral node --test --test-concurrency=1 ; \
-	fi
+	@test -f tests/npm/package.json && test -f tests/npm/package-lock.json || \
+	  { echo "test-npm: tests/npm/package.json or package-lock.json is missing" >&2; exit 1; }
+	cd tests/npm && npm ci --no-audit --no-fund --loglevel=error && \
+	  CORRAL_BINARY=$(abspath $(BUILD))/corral node --test
 
 # The resilient TypeScript client (clients/typescript, lockfile committed) against real sims and gateways.
 .PHONY: test-client

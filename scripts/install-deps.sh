@@ -20,9 +20,11 @@ BENCH_PACKAGES=(haproxy nginx-light nghttp2-client gnuplot-nox linux-perf)
 
 want=("${PACKAGES[@]}")
 if [[ "${1:-}" == "--bench" ]]; then want+=("${BENCH_PACKAGES[@]}"); fi
-# Node.js 20 and npm drive the official `ollama` and `openai` clients in tests. Debian's own
-# nodejs is used only when no node is installed already (some machines carry NodeSource's).
-if ! command -v node >/dev/null 2>&1; then want+=(nodejs npm); fi
+# Node.js and npm drive the official `ollama` and `openai` clients in tests. Debian's own packages
+# are used only for what is not on the PATH already: NodeSource's nodejs (on some machines) brings its
+# own npm and conflicts with Debian's npm package, while Debian's nodejs does not include npm.
+if ! command -v node >/dev/null 2>&1; then want+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then want+=(npm); fi
 
 missing=()
 for p in "${want[@]}"; do
