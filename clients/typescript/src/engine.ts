@@ -261,6 +261,8 @@ export class Engine {
       try {
         for (let next = first; !next.done; next = await chunks.next()) {
           delivered += 1;
+          // The caller stops asking after the final chunk; that is the end, not an early exit to cancel.
+          finished = isFinal(next.value);
           yield next.value;
         }
         finished = true;
@@ -314,6 +316,12 @@ export class Engine {
 function isStream(value: unknown): value is AbortableAsyncIterator<object> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value &&
          typeof (value as { abort?: unknown }).abort === 'function';
+}
+
+// The official client's own end markers: `done` for generations, `status: success` for pull and push.
+function isFinal(chunk: object): boolean {
+  const c = chunk as { done?: unknown; status?: unknown };
+  return c.done === true || c.status === 'success';
 }
 
 function isAbort(e: unknown, signal: AbortSignal | undefined): boolean {

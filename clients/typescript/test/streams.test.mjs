@@ -52,6 +52,17 @@ test('an AbortSignal reaches the socket: the worker counts the generation as can
   assert.equal((await simStats(sim)).active, 0);
 });
 
+test('leaving a for-await early cancels the generation too', async () => {
+  const before = (await simStats(sim)).cancelled;
+  const stream = await client.generate({ model: MODEL, prompt: 'long', stream: true, options: { num_predict: 400 } });
+  let parts = 0;
+  for await (const part of stream) {
+    void part;
+    if (++parts === 2) break;
+  }
+  await eventually(async () => (await simStats(sim)).cancelled === before + 1);
+});
+
 test('a stream that breaks before its first chunk is retried, unseen by the caller', async () => {
   const retries = [];
   const watched = new CorralClient({ hosts: client.endpoints()[0].url, hooks: { onRetry: (e) => retries.push(e) } });
