@@ -63,6 +63,20 @@ test('leaving a for-await early cancels the generation too', async () => {
   await eventually(async () => (await simStats(sim)).cancelled === before + 1);
 });
 
+test("the stream's abort() and client.abort() cancel like the official ones", async () => {
+  const before = (await simStats(sim)).cancelled;
+  for (const stop of [(stream) => stream.abort(), () => client.abort()]) {
+    const stream = await client.generate({ model: MODEL, prompt: 'long', stream: true, options: { num_predict: 400 } });
+    await assert.rejects(async () => {
+      for await (const part of stream) {
+        void part;
+        stop(stream);
+      }
+    }, { name: 'AbortError' });
+  }
+  await eventually(async () => (await simStats(sim)).cancelled === before + 2);
+});
+
 test('a stream that breaks before its first chunk is retried, unseen by the caller', async () => {
   const retries = [];
   const watched = new CorralClient({ hosts: client.endpoints()[0].url, hooks: { onRetry: (e) => retries.push(e) } });
