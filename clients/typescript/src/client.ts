@@ -2,7 +2,7 @@
 // (streams are its own AbortableAsyncIterator), each call routed through the Engine's retries, circuits
 // and failover. Per-call settings (an AbortSignal, a request id, a deadline) come through
 // `withOptions`, because adding a parameter to the official signatures would break their overloads.
-import { Ollama } from 'ollama';
+import type { Ollama } from 'ollama';
 
 import { Engine, type CallOptions, type CorralClientOptions, type EndpointStatus } from './engine.js';
 

@@ -126,9 +126,18 @@ export class Engine {
     this.#retry = { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5000, deadlineMs: 300_000, ...options.retry };
     this.#hooks = options.hooks ?? {};
     this.#random = options.random ?? Math.random;
-    const onChange = (c: StateChange) => this.#hooks.onStateChange?.(c);
+    const onChange = (c: StateChange) => this.#notify('onStateChange', c);
     this.#endpoints = hosts.map((url) => ({ url, breaker: new CircuitBreaker(url, options.breaker ?? {}, onChange) }));
     this.direct = new Ollama({ headers: this.#headers, fetch: this.#fetch });
+  }
+
+  // A hook is the application's logging: its bug must not fail the call it was told about.
+  #notify<K extends keyof Hooks>(hook: K, event: Parameters<NonNullable<Hooks[K]>>[0]): void {
+    try {
+      (this.#hooks[hook] as ((e: typeof event) => void) | undefined)?.(event);
+    } catch (e) {
+      process.emitWarning(`corral-client: the ${hook} hook threw: ${(e as Error)?.message ?? e}`);
+    }
   }
 
   endpoints(): EndpointStatus[] {
@@ -165,8 +174,8 @@ export class Engine {
           throw new DeadlineExceededError(`deadline passed after ${attempt - 1} attempts: ${error.message}`,
                                           { requestId, endpoint: last.endpoint.url, attempts: attempt - 1, cause: error });
         }
-        this.#hooks.onRetry?.({ requestId, endpoint: last.endpoint.url, attempt: attempt - 1, delayMs,
-                                retryAfterMs: last.failure.retryAfterMs, error });
+        this.#notify('onRetry', { requestId, endpoint: last.endpoint.url, attempt: attempt - 1, delayMs,
+                                  retryAfterMs: last.failure.retryAfterMs, error });
       }
       // Taken before the wait, so a half-open probe stays ours; #pick saw this circuit admit at `now`.
       endpoint.breaker.tryAcquire(now);

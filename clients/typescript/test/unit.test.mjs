@@ -166,3 +166,20 @@ test('4xx other than 429 is final; 429 with a Retry-After date is retried', asyn
   assert.equal(retries[0].retryAfterMs, 0);
   assert.equal(retries[0].error.status, 429);
 });
+
+test('a hook that throws does not fail the call it reports on', async () => {
+  const { fetch, seen } = scripted({ status: 503, headers: { 'retry-after': '0' } });
+  const warnings = [];
+  const onWarning = (w) => warnings.push(w.message);
+  process.on('warning', onWarning);
+  try {
+    const client = new CorralClient({ hosts: 'http://a:1', fetch, retry: { baseDelayMs: 1 },
+                                      hooks: { onRetry: () => { throw new Error('logger down'); } } });
+    assert.deepEqual(await client.version(), { status: 'success' });
+    assert.equal(seen.length, 2);
+    await new Promise((r) => setImmediate(r));
+    assert.ok(warnings.some((m) => m.includes('logger down')), warnings.join());
+  } finally {
+    process.off('warning', onWarning);
+  }
+});
