@@ -4,7 +4,8 @@
 // `withOptions`, because adding a parameter to the official signatures would break their overloads.
 import type { Ollama } from 'ollama';
 
-import { Engine, type CallOptions, type CorralClientOptions, type EndpointStatus } from './engine.js';
+import { Engine } from './engine.js';
+import type { CallOptions, CorralClientOptions, EndpointStatus } from './options.js';
 
 /** Every public method of the official client. */
 export type OllamaApi = Pick<Ollama, keyof Ollama>;

@@ -1,106 +1,22 @@
-// The retry loop, the endpoints and their circuits, and the wire observation. Each attempt builds a
-// fresh official `Ollama` client pointed at one endpoint, with a fetch that adds the attempt's abort
-// signal and records what came back (status, headers, the body's `{"error": ...}` line): the official
-// client keeps its signatures and parsing, and this file only decides where to send, when to retry and
-// what to call the failure.
+// The retry loop over endpoints and their circuits. Each attempt builds a fresh official `Ollama` client
+// pointed at one endpoint, with a fetch that carries the attempt's abort signal and records what came
+// back (wire.ts): the official client keeps its signatures and its parsing, and this file only decides
+// where to send, when to send again, and what the caller gets back.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Ollama, type AbortableAsyncIterator } from 'ollama';
 
-import { fullJitterDelay, parseRetryAfter } from './backoff.js';
-import { CircuitBreaker, type BreakerOptions, type CircuitState, type StateChange } from './circuit_breaker.js';
-import {
-  CircuitOpenError, ConnectionError, CorralError, DeadlineExceededError, HttpStatusError, StreamError,
-} from './errors.js';
-
-export interface RetryOptions {
-  /** Attempts per call, the first included. Default 5. */
-  maxAttempts?: number;
-  /** Backoff ceiling of the first retry; it doubles per retry. Default 200 ms. */
-  baseDelayMs?: number;
-  /** Cap on the backoff ceiling. Default 5000 ms. */
-  maxDelayMs?: number;
-  /**
-   * A call gives up retrying, and stops waiting for its answer (a stream: its first chunk), after this
-   * long; a stream already flowing is never cut. Default 300 s, Corral's own first-byte timeout, which
-   * covers a model load.
-   */
-  deadlineMs?: number;
-}
-
-export interface RetryEvent {
-  requestId: string;
-  /** The endpoint whose attempt failed. */
-  endpoint: string;
-  /** The number of the attempt that failed (1 = the first). */
-  attempt: number;
-  /** How long the client waits before the next attempt. */
-  delayMs: number;
-  /** The server's Retry-After, when it sent one. */
-  retryAfterMs?: number;
-  error: CorralError;
-}
-
-export interface Hooks {
-  onRetry?(event: RetryEvent): void;
-  onStateChange?(change: StateChange): void;
-}
-
-export interface CorralClientOptions {
-  /** Base URLs of the gateway replicas (or Ollama servers), e.g. `http://10.0.0.5:11434`. */
-  hosts: string | string[];
-  /** Sent with every request (an `Authorization` header, say). */
-  headers?: Record<string, string>;
-  /** The fetch underneath; default the global one. */
-  fetch?: typeof fetch;
-  retry?: RetryOptions;
-  breaker?: BreakerOptions;
-  hooks?: Hooks;
-  /** Source of jitter; tests pin it. Default Math.random. */
-  random?: () => number;
-}
-
-/** Per-call settings, given through `client.withOptions(...)`. */
-export interface CallOptions {
-  /** Aborts the call at any point; it reaches the socket, so Corral cancels the generation. */
-  signal?: AbortSignal;
-  /** X-Request-ID sent on every attempt of the call; default a fresh 32-hex-digit id. */
-  requestId?: string;
-  /** Overrides `retry.deadlineMs` for this call. */
-  deadlineMs?: number;
-}
-
-export interface EndpointStatus {
-  url: string;
-  state: CircuitState;
-}
+import { fullJitterDelay } from './backoff.js';
+import { CircuitBreaker, type StateChange } from './circuit_breaker.js';
+import { CircuitOpenError, CorralError, DeadlineExceededError, StreamError } from './errors.js';
+import { isAbort, judge, mayRetry, type Failure } from './failure.js';
+import type { CallOptions, CorralClientOptions, EndpointStatus, Hooks, RetryOptions } from './options.js';
+import { observedFetch, responseRequestId, type Wire } from './wire.js';
 
 interface Endpoint {
   url: string;
   breaker: CircuitBreaker;
 }
-
-/** What one attempt saw on the wire, filled in by the injected fetch. */
-interface Wire {
-  fetched: boolean;
-  response?: Response;
-  serverError?: string;
-}
-
-/**
- * How a failed attempt is judged. `retry`: `unprocessed` when the server certainly did not act on the
- * request (refused connection, 429, 503), so even a pull or a delete may be sent again; `safe` when it
- * may have started, which only side-effect-free calls may repeat. `health`: what it says about the endpoint.
- */
-interface Failure {
-  error: Error;
-  retry: 'unprocessed' | 'safe' | 'never';
-  health: 'failure' | 'alive' | 'unknown';
-  retryAfterMs?: number;
-}
-
-// Calls that change the server's model store.
-const MUTATING = new Set(['create', 'pull', 'push', 'delete', 'copy']);
 
 /** Thrown by an attempt, caught by the retry loop: the judged failure. */
 class AttemptFailed {
@@ -198,8 +114,7 @@ export class Engine {
         else if (failure.health === 'alive') endpoint.breaker.success();
         else endpoint.breaker.release();
         if (failure.error instanceof CorralError) failure.error.attempts = attempt;
-        const retryable = failure.retry === 'unprocessed' || (failure.retry === 'safe' && !MUTATING.has(method));
-        if (!retryable || attempt >= this.#retry.maxAttempts) throw failure.error;
+        if (!mayRetry(failure, method) || attempt >= this.#retry.maxAttempts) throw failure.error;
         if (failure.retryAfterMs !== undefined) notBefore.set(endpoint, Date.now() + failure.retryAfterMs);
         last = { failure, endpoint };
       }
@@ -230,7 +145,7 @@ export class Engine {
     const inner = new Ollama({
       host: endpoint.url,
       headers: { ...this.#headers, 'X-Request-ID': requestId },
-      fetch: (input, init) => this.#observe(wire, attemptSignal, input, init),
+      fetch: observedFetch(this.#fetch, wire, attemptSignal),
     });
     try {
       const result: unknown = await (inner as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method](...args);
@@ -242,19 +157,10 @@ export class Engine {
       return this.#relay(result, chunks, first, wire, requestId, endpoint.url, signal);
     } catch (raw) {
       const deadlinePassed = deadlineCtl.signal.aborted && !signal?.aborted;
-      throw new AttemptFailed(this.#judge(raw, wire, deadlinePassed, endpoint, requestId, signal));
+      throw new AttemptFailed(judge(raw, wire, { endpoint: endpoint.url, requestId, signal, deadlinePassed }));
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  async #observe(wire: Wire, signal: AbortSignal, input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
-    wire.fetched = true;
-    const response = await this.#fetch(input, { ...init, signal: init.signal ? AbortSignal.any([signal, init.signal]) : signal });
-    wire.response = response;
-    if (!response.ok || !response.body) return response;
-    const body = response.body.pipeThrough(errorLineWatcher(wire));
-    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   }
 
   // Hands the caller an AbortableAsyncIterator of the official client's own class (it is not exported)
@@ -290,36 +196,6 @@ export class Engine {
     this.#streams.add(outer);
     return outer;
   }
-
-  #judge(raw: unknown, wire: Wire, deadlinePassed: boolean, endpoint: Endpoint, requestId: string,
-         signal: AbortSignal | undefined): Failure {
-    const context = { requestId: responseRequestId(wire, requestId), endpoint: endpoint.url, cause: raw };
-    if (deadlinePassed) {
-      return { error: new DeadlineExceededError('deadline passed while waiting for an answer', context), retry: 'never', health: 'unknown' };
-    }
-    if (isAbort(raw, signal) || !wire.fetched) return { error: raw as Error, retry: 'never', health: 'unknown' };
-    const status = (raw as { status_code?: unknown }).status_code;
-    if (typeof status === 'number') {
-      const message = String((raw as { error?: unknown }).error ?? (raw as Error).message);
-      const retryAfterMs = parseRetryAfter(wire.response?.headers.get('retry-after'), Date.now());
-      const error = new HttpStatusError(message, status, retryAfterMs, context);
-      const retry = status === 429 || status === 503 ? 'unprocessed' : status === 502 || status === 504 ? 'safe' : 'never';
-      // Like Corral's own outlier detection: "server busy" is overload, not a broken endpoint.
-      const broken = status === 502 || status === 504 || (status === 503 && !/busy/i.test(message));
-      return { error, retry, health: broken ? 'failure' : 'alive', retryAfterMs };
-    }
-    if (wire.response) {
-      // The head arrived, the body broke before the caller got anything: the endpoint answered.
-      const message = wire.serverError ?? (raw as Error).message;
-      const error = wire.serverError !== undefined
-        ? new StreamError(`stream broken before the first chunk: ${message}`, wire.serverError, 0, context)
-        : new ConnectionError(`connection lost while reading the answer: ${message}`, errorCode(raw), context);
-      return { error, retry: 'safe', health: 'alive' };
-    }
-    const code = errorCode(raw);
-    const error = new ConnectionError(`cannot reach ${endpoint.url}: ${code ?? (raw as Error).message}`, code, context);
-    return { error, retry: code === 'ECONNREFUSED' ? 'unprocessed' : 'safe', health: 'failure' };
-  }
 }
 
 function isStream(value: unknown): value is AbortableAsyncIterator<object> {
@@ -331,51 +207,4 @@ function isStream(value: unknown): value is AbortableAsyncIterator<object> {
 function isFinal(chunk: object): boolean {
   const c = chunk as { done?: unknown; status?: unknown };
   return c.done === true || c.status === 'success';
-}
-
-function isAbort(e: unknown, signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true || (e as Error | null)?.name === 'AbortError';
-}
-
-function responseRequestId(wire: Wire, fallback: string): string {
-  return wire.response?.headers.get('x-request-id') ?? fallback;
-}
-
-// undici puts the system error under `cause` (TypeError: fetch failed { cause: ECONNREFUSED }).
-function errorCode(e: unknown): string | undefined {
-  for (let c = e as { code?: unknown; cause?: unknown } | undefined; c; c = c.cause as typeof c) {
-    if (typeof c.code === 'string') return c.code;
-  }
-  return undefined;
-}
-
-// Passes the body through unchanged and remembers an NDJSON `{"error": ...}` line, Ollama's (and
-// Corral's) way of saying a stream failed after its 200 head.
-function errorLineWatcher(wire: Wire): TransformStream<Uint8Array, Uint8Array> {
-  const decoder = new TextDecoder();
-  let tail = '';
-  const scan = (text: string) => {
-    const lines = (tail + text).split('\n');
-    tail = lines.pop() ?? '';
-    for (const line of lines) remember(line);
-  };
-  const remember = (line: string) => {
-    if (!line.trimStart().startsWith('{"error"')) return;
-    try {
-      const parsed = JSON.parse(line) as { error?: unknown };
-      wire.serverError = typeof parsed.error === 'string' ? parsed.error : JSON.stringify(parsed.error);
-    } catch {
-      // Not JSON after all: the official client's parser reports it.
-    }
-  };
-  return new TransformStream({
-    transform(chunk, controller) {
-      scan(decoder.decode(chunk, { stream: true }));
-      controller.enqueue(chunk);
-    },
-    flush() {
-      scan(decoder.decode());
-      remember(tail);
-    },
-  });
 }

@@ -183,3 +183,45 @@ test('a hook that throws does not fail the call it reports on', async () => {
     process.off('warning', onWarning);
   }
 });
+
+// A 200 answer whose body arrives in the given pieces.
+function pieces(...parts) {
+  return async () => new Response(new ReadableStream({
+    start(c) {
+      for (const p of parts) c.enqueue(new TextEncoder().encode(p));
+      c.close();
+    },
+  }), { status: 200, headers: { 'content-type': 'application/x-ndjson', 'x-request-id': 'echoed-1' } });
+}
+
+test('an error line split across reads is still named, after the chunks before it', async () => {
+  const fetch = pieces('{"model":"m","response":"a","done":false}\n{"model":"m","resp', 'onse":"b","done":false}\n{"err',
+                       'or":"upstream connection lost"}\n');
+  const client = new CorralClient({ hosts: 'http://a:1', fetch });
+  const stream = await client.generate({ model: 'm', prompt: 'p', stream: true });
+  const parts = [];
+  await assert.rejects(async () => { for await (const p of stream) parts.push(p.response); }, (e) => {
+    assert.equal(e.name, 'StreamError');
+    assert.equal(e.serverError, 'upstream connection lost');
+    assert.equal(e.requestId, 'echoed-1');
+    assert.equal(e.chunksDelivered, 2);
+    return true;
+  });
+  assert.deepEqual(parts, ['a', 'b']);
+});
+
+test('a stream that ends without its final chunk is an error, not a short answer', async () => {
+  const client = new CorralClient({ hosts: 'http://a:1', fetch: pieces('{"model":"m","response":"a","done":false}\n') });
+  const stream = await client.generate({ model: 'm', prompt: 'p', stream: true });
+  await assert.rejects(async () => { for await (const p of stream) void p; },
+                       (e) => e.name === 'StreamError' && e.serverError === undefined && e.chunksDelivered === 1);
+});
+
+test('a large answer passes through the error-line watch intact', async () => {
+  const embedding = Array.from({ length: 200_000 }, (_, i) => i / 7);
+  const body = JSON.stringify({ model: 'm', embeddings: [embedding] });
+  const cut = [0, 1, 5, 9, 70_000, 1_000_000, body.length];
+  const client = new CorralClient({ hosts: 'http://a:1', fetch: pieces(...cut.slice(1).map((end, i) => body.slice(cut[i], end))) });
+  const r = await client.embed({ model: 'm', input: 'x' });
+  assert.deepEqual(r.embeddings[0], embedding);
+});
