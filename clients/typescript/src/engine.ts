@@ -147,15 +147,18 @@ export class Engine {
       headers: { ...this.#headers, 'X-Request-ID': requestId },
       fetch: observedFetch(this.#fetch, wire, attemptSignal),
     });
+    let stream: AbortableAsyncIterator<object> | undefined;
     try {
       const result: unknown = await (inner as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method](...args);
       if (!isStream(result)) return result;
+      stream = result;
       // The first chunk is awaited here, inside the retry loop: until the caller holds a chunk, a broken
       // stream is as retryable as a refused connection.
-      const chunks = result[Symbol.asyncIterator]();
+      const chunks = stream[Symbol.asyncIterator]();
       const first = await chunks.next();
-      return this.#relay(result, chunks, first, wire, requestId, endpoint.url, signal);
+      return this.#relay(stream, chunks, first, wire, requestId, endpoint.url, signal);
     } catch (raw) {
+      stream?.abort();  // the next attempt must not leave this one's socket streaming
       const deadlinePassed = deadlineCtl.signal.aborted && !signal?.aborted;
       throw new AttemptFailed(judge(raw, wire, { endpoint: endpoint.url, requestId, signal, deadlinePassed }));
     } finally {
@@ -188,11 +191,14 @@ export class Engine {
                               { requestId: responseRequestId(wire, requestId), endpoint, cause: e });
       } finally {
         if (!finished) inner.abort();
+        forget();
       }
     }
     type Ctor = new (c: AbortController, i: AsyncGenerator<object>, done: () => void) => AbortableAsyncIterator<object>;
     const Iterator = inner.constructor as Ctor;
-    const outer: AbortableAsyncIterator<object> = new Iterator(controller, replay(), () => this.#streams.delete(outer));
+    // Forgotten when it ends in any way, so a long-lived client does not keep every broken stream.
+    const forget = () => this.#streams.delete(outer);
+    const outer: AbortableAsyncIterator<object> = new Iterator(controller, replay(), forget);
     this.#streams.add(outer);
     return outer;
   }
