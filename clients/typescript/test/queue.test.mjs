@@ -3,14 +3,15 @@
 // server side (a recording proxy in front of the gateway) must see each retry no sooner than asked.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { CorralClient, HttpStatusError } from '../dist/index.js';
-import { MODEL, killAll, startGateway, startSim, startTap } from './support.mjs';
+import { CorralClient, DeadlineExceededError, HttpStatusError } from '../dist/index.js';
+import { MODEL, eventually, killAll, simStats, startGateway, startSim, startTap } from './support.mjs';
 
+let sim;
 let gateway;
 let tap;
 
 before(async () => {
-  const sim = await startSim({ tokensPerSecond: 200 });
+  sim = await startSim({ tokensPerSecond: 200 });
   gateway = await startGateway(`listen: 127.0.0.1:0
 threads: 1
 pools:
@@ -74,4 +75,18 @@ test('Retry-After is honoured: attempts as counted, spaced as the server asked',
     }
   }
   assert.ok(spaced >= 2, `${spaced} retries observed`);
+});
+
+test('a deadline passing in the queue takes the request out of it: the worker never sees it', async () => {
+  const client = new CorralClient({ hosts: `http://${gateway.address}` });
+  const before = (await simStats(sim)).requests;
+  const running = client.generate({ model: MODEL, prompt: 'long', options: { num_predict: 600 } });
+  await eventually(async () => (await simStats(sim)).active === 1);
+  await assert.rejects(client.withOptions({ deadlineMs: 300 }).generate({ model: MODEL, prompt: 'queued', options: { num_predict: 5 } }),
+                       (e) => e instanceof DeadlineExceededError && e.attempts === 1);
+  const after = await client.generate({ model: MODEL, prompt: 'after', options: { num_predict: 5 } });
+  assert.equal((await running).eval_count, 600);
+  assert.equal(after.eval_count, 5);
+  // Had the abandoned request stayed queued, the gateway would have run it before `after`.
+  assert.equal((await simStats(sim)).requests, before + 2);
 });
