@@ -26,6 +26,7 @@ class DrainRate final {
 
  private:
   double rate_ = 0;  // grants/s as of last_
+  Clock::time_point first_{};  // the first grant: how much history the rate has
   Clock::time_point last_{};
   bool any_ = false;
 };

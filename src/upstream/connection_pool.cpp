@@ -4,17 +4,22 @@
 
 #include <cerrno>
 
+#include "common/clock.hpp"
 #include "upstream/backend.hpp"
 
 namespace corral::upstream {
 namespace {
 
+// Below this idle age a pooled connection is trusted without the peek (see the header).
+constexpr std::chrono::milliseconds kTrustedIdle{250};
+
 // h2o's check: a pooled socket must have nothing to read. EAGAIN = alive and quiet; 0 = the backend
 // closed it; data = a stray response byte, so the connection's framing can no longer be trusted.
-bool alive(UpstreamConnection& conn) {
+bool alive(UpstreamConnection& conn, SteadyClock::time_point now) {
   if (conn.buffer.size() != 0) return false;
   auto& socket = conn.stream.socket();
   if (!socket.is_open()) return false;
+  if (now - conn.idle_since < kTrustedIdle) return true;
   char byte;
   const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
@@ -26,10 +31,11 @@ ConnectionPtr ConnectionPool::checkout(std::uint64_t uid) {
   auto it = idle_.find(uid);
   if (it == idle_.end()) return nullptr;
   auto& stack = it->second;
+  const auto now = steady_now();
   while (!stack.empty()) {
     ConnectionPtr conn = std::move(stack.back());
     stack.pop_back();
-    if (alive(*conn)) {
+    if (alive(*conn, now)) {
       conn->reused = true;
       return conn;
     }
@@ -42,6 +48,7 @@ void ConnectionPool::give_back(std::uint64_t uid, ConnectionPtr conn) {
   auto& stack = idle_[uid];
   if (stack.size() >= max_idle_) return;
   conn->stream.expires_never();
+  conn->idle_since = steady_now();
   stack.push_back(std::move(conn));
 }
 
