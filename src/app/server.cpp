@@ -11,7 +11,9 @@
 #include "net/client_connection.hpp"
 #include "net/listener.hpp"
 #include "net/worker.hpp"
+#include "observe/access_log.hpp"
 #include "proxy/gateway_state.hpp"
+#include "proxy/metric_ids.hpp"
 #include "upstream/health_checker.hpp"
 
 namespace corral::app {
@@ -67,11 +69,17 @@ std::optional<std::string> Server::Impl::reload() {
     next.admin.listen = config.admin.listen;
     next.threads = config.threads;
     gw.registry.apply(next);
+    proxy::publish_metric_ids(gw);
+    gw.metrics.record_config_reload(true);
+    if (next.access_log.path != config.access_log.path || next.access_log.level != config.access_log.level) {
+      log::warn("reload: `access_log` changed; it applies after a restart");
+    }
     config = std::move(next);
     log::info("configuration reloaded from {}: {} pools, {} model rules", config_path, config.pools.size(),
               config.models.size());
     return std::nullopt;
   } catch (const std::exception& e) {
+    gw.metrics.record_config_reload(false);
     log::warn("reload refused, the current configuration stays: {}", e.what());
     return std::string(e.what());
   }
@@ -152,6 +160,9 @@ Server::~Server() {
 int Server::run() {
   Impl& s = *impl_;
   s.gw.control = s.control.get_executor();
+  s.gw.admin_listener = !s.config.admin.listen.empty();
+  s.gw.access_log = std::make_unique<observe::AccessLog>(s.config.access_log);
+  proxy::publish_metric_ids(s.gw);
   if (!s.config_path.empty()) s.gw.reload = [&s] { return s.reload(); };
   s.start_workers();
   std::vector<netio::Worker*> workers;

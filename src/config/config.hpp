@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "observe/access_log_config.hpp"
+
 namespace corral::config {
 
 /// All durations in the configuration (written with units: `300ms`, `30s`, `5m`, `1h30m`).
@@ -216,6 +218,8 @@ struct Config {
   std::uint32_t threads = 0;
   /// `admin`: see AdminConfig.
   AdminConfig admin;
+  /// `access_log`: see observe::AccessLogConfig.
+  observe::AccessLogConfig access_log;
   /// `pools` (list, at least one): see PoolConfig.
   std::vector<PoolConfig> pools;
   /// `models` (list, default empty): model -> pool rules, first match wins; see ModelRoute.

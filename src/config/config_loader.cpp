@@ -46,11 +46,12 @@ class Loader {
     if (!root.IsDefined() || root.IsNull()) r_.fail(YAML::Mark::null_mark(), "the configuration is empty");
     r_.check_map(root, {"listen", "threads", "admin", "pools", "models", "default_pool", "queue", "health",
                         "retries", "retry_budget", "affinity", "limits", "timeouts", "outlier",
-                        "models_poll_interval"},
+                        "models_poll_interval", "access_log"},
                  "the top level");
     if (auto n = root["listen"]) c.listen = listen_address(n, "listen");
     if (auto n = root["threads"]) c.threads = static_cast<std::uint32_t>(r_.unsigned_int(n, "threads", 0, 1024));
     if (auto n = root["admin"]) admin(n, c);
+    if (auto n = root["access_log"]) c.access_log = observe::load_access_log(r_, n);
     auto pools_node = root["pools"];
     if (!pools_node) r_.fail(root, "missing key 'pools' in the top level (at least one pool is required)");
     pools(pools_node, c);

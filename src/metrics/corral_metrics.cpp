@@ -388,6 +388,9 @@ void CorralMetrics::backend_request_started(BackendId b) noexcept {
 void CorralMetrics::backend_request_finished(BackendId b) noexcept {
   if (const auto* s = backend(b)) s->active->dec();
 }
+void CorralMetrics::set_active_requests(BackendId b, double n) noexcept {
+  if (const auto* s = backend(b)) s->active->set(n);
+}
 void CorralMetrics::set_backend_up(BackendId b, bool up) noexcept {
   if (const auto* s = backend(b)) s->up->set(up ? 1 : 0);
 }

@@ -96,6 +96,8 @@ class CorralMetrics {
   /// ollama_active_requests{backend}: +1 when a request is sent to a backend, -1 when done.
   void backend_request_started(BackendId b) noexcept;
   void backend_request_finished(BackendId b) noexcept;
+  /// Sets ollama_active_requests{backend} from a counter kept elsewhere (the slot counter, at scrape).
+  void set_active_requests(BackendId b, double n) noexcept;
   void set_backend_up(BackendId b, bool up) noexcept;
   /// ollama_worker_queue_depth{backend}: requests at the worker beyond its parallel slots.
   void set_worker_queue_depth(BackendId b, double depth) noexcept;

@@ -8,6 +8,7 @@
 // (as in agent_server.cpp); silenced for this file only.
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
+#include "admin/admin_routes.hpp"
 #include "common/log.hpp"
 #include "http/error_response.hpp"
 #include "http/headers.hpp"
@@ -162,7 +163,10 @@ net::awaitable<bool> ClientConnection::admin_request(http::request<http::string_
                     : http1::simple_response(200, "application/json", status_json("reloaded"), o);
     }
   } else {
-    bytes = http1::error_response(ProxyError{ErrorKind::kNotFound, {}}, routing::ErrorFamily::kOllama, o);
+    // The status page, /metrics and /corral/api/status (admin/admin_routes.hpp).
+    std::optional<std::string> page = co_await admin::answer_observability(gw, worker_.pool, msg, path, keep_alive, true);
+    bytes = page ? std::move(*page)
+                 : http1::error_response(ProxyError{ErrorKind::kNotFound, {}}, routing::ErrorFamily::kOllama, o);
   }
   const bool ok = co_await proxy::write_all(stream_, bytes);
   co_return ok && keep_alive;
@@ -233,6 +237,7 @@ net::awaitable<bool> ClientConnection::serve_one(bool first_request) {
   req.request_id = http1::request_id_for(rid == msg.end() ? std::string_view{} : std::string_view(rid->value()));
   req.client_ip = client_ip_;
   req.keep_alive = keep_alive;
+  req.admin_listener = admin_;
   req.started = steady_now();
   req.relay_buffer = relay_buffer_.get();
   proxy::ProxyContext ctx{worker_.gw, worker_.pool};

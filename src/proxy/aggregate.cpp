@@ -148,6 +148,27 @@ std::string merge_openai_models(const std::vector<std::string>& bodies) {
   return json::serialize(root);
 }
 
+net::awaitable<std::vector<std::optional<std::string>>> fetch_from_all(
+    upstream::ConnectionPool& pool, const std::vector<std::shared_ptr<const upstream::Backend>>& targets,
+    std::string_view path, std::chrono::nanoseconds timeout) {
+  std::vector<std::optional<std::string>> bodies(targets.size());
+  if (targets.empty()) co_return bodies;
+  auto ex = co_await net::this_coro::executor;
+  using Op = decltype(net::co_spawn(ex, upstream::http_get(pool, targets.front(), std::string(path), timeout),
+                                    net::deferred));
+  std::vector<Op> ops;
+  ops.reserve(targets.size());
+  for (const auto& t : targets) {
+    ops.push_back(net::co_spawn(ex, upstream::http_get(pool, t, std::string(path), timeout), net::deferred));
+  }
+  auto [order, exceptions, results] = co_await net::experimental::make_parallel_group(std::move(ops))
+                                          .async_wait(net::experimental::wait_for_all(), net::use_awaitable);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (!exceptions[i] && results[i] && results[i]->status == 200) bodies[i] = std::move(results[i]->body);
+  }
+  co_return bodies;
+}
+
 net::awaitable<Completion> aggregate(ProxyContext& ctx, ClientRequest& req) {
   const auto snap = ctx.gw.registry.current();
   const config::Config& cfg = *snap->config;
@@ -163,21 +184,10 @@ net::awaitable<Completion> aggregate(ProxyContext& ctx, ClientRequest& req) {
     }
   }
   const auto timeout = cfg.timeouts.connect + cfg.health.timeout;
-  auto ex = co_await net::this_coro::executor;
-  using Op = decltype(net::co_spawn(ex, upstream::http_get(ctx.pool, targets.front(), std::string(path), timeout),
-                                    net::deferred));
-  std::vector<Op> ops;
-  ops.reserve(targets.size());
-  for (const auto& t : targets) {
-    ops.push_back(net::co_spawn(ex, upstream::http_get(ctx.pool, t, std::string(path), timeout), net::deferred));
-  }
   std::vector<std::string> bodies;
-  if (!ops.empty()) {
-    auto [order, exceptions, results] = co_await net::experimental::make_parallel_group(std::move(ops))
-                                            .async_wait(net::experimental::wait_for_all(), net::use_awaitable);
-    for (std::size_t i = 0; i < results.size(); ++i) {
-      if (!exceptions[i] && results[i] && results[i]->status == 200) bodies.push_back(std::move(results[i]->body));
-    }
+  auto fetched = co_await fetch_from_all(ctx.pool, targets, path, timeout);
+  for (auto& b : fetched) {
+    if (b) bodies.push_back(std::move(*b));
   }
   const bool openai = req.route.endpoint == routing::Endpoint::kModelsList;
   const std::string body = openai ? merge_openai_models(bodies)

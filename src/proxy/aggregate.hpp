@@ -14,8 +14,15 @@
 #include "common/asio.hpp"
 #include "proxy/client_request.hpp"
 #include "proxy/proxy_handler.hpp"
+#include "upstream/backend.hpp"
 
 namespace corral::proxy {
+
+/// GETs `path` from every target at once on `pool` (the calling worker's); each answer's body in target
+/// order, nullopt where the target failed, timed out or answered other than 200.
+net::awaitable<std::vector<std::optional<std::string>>> fetch_from_all(
+    upstream::ConnectionPool& pool, const std::vector<std::shared_ptr<const upstream::Backend>>& targets,
+    std::string_view path, std::chrono::nanoseconds timeout);
 
 /// Answers an aggregate route (RouteKind::kAggregate).
 net::awaitable<Completion> aggregate(ProxyContext& ctx, ClientRequest& req);

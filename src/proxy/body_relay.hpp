@@ -17,6 +17,8 @@
 #include <string_view>
 
 #include "common/asio.hpp"
+#include "common/clock.hpp"
+#include "proxy/final_object.hpp"
 
 namespace corral::proxy {
 
@@ -36,6 +38,7 @@ struct RelayResult {
   std::uint64_t body_bytes = 0;  ///< body bytes handed to the client
   std::uint32_t writes = 0;      ///< body writes (pieces) to the client
   char last[2] = {0, 0};         ///< the last two body bytes written (last[1] is the very last)
+  SteadyClock::time_point first_write{};  ///< when the first body byte was written; epoch when none
   error_code ec;
 };
 
@@ -82,12 +85,13 @@ net::awaitable<error_code> write_piece(Client& client, http::response_serializer
 }
 
 /// Writes `res`'s head, then relays the body of the upstream message whose head `p` has read. `head_only`
-/// (a HEAD request) writes just the head. `buf` is the relay buffer (16 KiB is plenty).
+/// (a HEAD request) writes just the head. `buf` is the relay buffer (16 KiB is plenty). `tail`, when
+/// given, receives every body byte written (it keeps the last ones, for the final object's counters).
 template <class Client, class Upstream, class UpBuffer>
 net::awaitable<RelayResult> relay_response(Client& client, http::response_serializer<http::buffer_body>& sr,
                                            http::response<http::buffer_body>& res, Upstream& up, UpBuffer& up_buffer,
                                            http::response_parser<http::buffer_body>& p, RelayTimeouts timeouts,
-                                           std::span<char> buf, bool head_only) {
+                                           std::span<char> buf, bool head_only, TailWindow* tail = nullptr) {
   RelayResult r;
   detail::set_expiry(client, timeouts.client_write);
   {
@@ -118,6 +122,8 @@ net::awaitable<RelayResult> relay_response(Client& client, http::response_serial
       r.ec = wec;
       co_return r;
     }
+    if (r.writes == 0) r.first_write = steady_now();
+    if (tail) tail->push(buf.data(), got);
     r.body_bytes += got;
     ++r.writes;
     detail::remember_tail(r, buf.data(), got);

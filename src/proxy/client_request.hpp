@@ -23,7 +23,10 @@ struct ClientRequest {
   routing::Route route;
   std::string request_id;   ///< X-Request-ID (the client's or generated), echoed on the response
   std::string client_ip;    ///< the peer address
+  std::string principal;    ///< the API key name auth identified (access log `key`); empty when none
+  std::uint64_t completion_tokens = 0;  ///< set by handle_request from the final object (token budgets charge it)
   bool keep_alive = true;   ///< the client may get another request on this connection
+  bool admin_listener = false;  ///< came in on the admin listener (`/` is the status page there)
   SteadyClock::time_point started{};
   std::array<char, 16 * 1024>* relay_buffer = nullptr;  ///< the connection's relay buffer
 };

@@ -1,17 +1,23 @@
 // State shared by every worker and the control thread: the published snapshot (via the registry), the
 // pools' admission queues, and the process-wide flags (ready, draining). Everything here is either
-// immutable, atomic, or internally synchronised; workers never lock it.
+// immutable, atomic, or internally synchronised; workers never lock it. Also the observability sinks
+// every request ends in (metrics, access log, recent errors; see accounting.hpp).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "admin/recent_errors.hpp"
 #include "admission/admission_controller.hpp"
 #include "common/asio.hpp"
 #include "config/config.hpp"
+#include "metrics/corral_metrics.hpp"
+#include "observe/access_log.hpp"
+#include "proxy/metric_ids.hpp"
 #include "upstream/backend_registry.hpp"
 
 namespace corral::proxy {
@@ -37,6 +43,17 @@ struct GatewayState {
   /// Reloads the configuration file (control thread only): nullopt on success, else the error text.
   /// Set by the app; empty in quick mode (nothing to reload).
   std::function<std::optional<std::string>()> reload;
+
+  /// Every request's counters and histograms (lock-free; ids published in metric_ids).
+  metrics::CorralMetrics metrics;
+  /// Backend and pool metric ids for the current snapshot (publish_metric_ids, control thread).
+  std::atomic<std::shared_ptr<const MetricIds>> metric_ids;
+  /// Null when the access log is off. Set before the listeners start; never replaced after.
+  std::unique_ptr<observe::AccessLog> access_log;
+  admin::RecentErrors recent_errors;
+  /// True when an admin listener exists: /metrics then lives only there (docs/observability.md).
+  bool admin_listener = false;
+  std::chrono::system_clock::time_point started_at = std::chrono::system_clock::now();
 };
 
 }  // namespace corral::proxy

@@ -8,14 +8,17 @@
 
 #include <span>
 
+#include "admin/admin_routes.hpp"
 #include "common/log.hpp"
 #include "http/error_response.hpp"
 #include "http/headers.hpp"
 #include "lb/hash.hpp"
 #include "net/disconnect_watch.hpp"
+#include "proxy/accounting.hpp"
 #include "proxy/aggregate.hpp"
 #include "proxy/backend_pick.hpp"
 #include "proxy/body_relay.hpp"
+#include "proxy/final_object.hpp"
 #include "proxy/request_record.hpp"
 #include "proxy/upstream_exchange.hpp"
 #include "routing/model_name.hpp"
@@ -36,14 +39,15 @@ std::optional<std::uint64_t> header_hash(const http::fields& fields, std::string
 }
 
 // Feeds the outlier detector. Successes take its lock only after a failure (PoolMember::failing).
-void report(upstream::PoolMember& m, Outcome outcome) {
-  if (outcome == Outcome::kBusy || outcome == Outcome::kCancelled) return;
+// Returns true when this report ejected the member.
+bool report(upstream::PoolMember& m, Outcome outcome) {
+  if (outcome == Outcome::kBusy || outcome == Outcome::kCancelled) return false;
   const auto now = std::chrono::steady_clock::now();
   if (outcome == Outcome::kSuccess) {
-    if (!m.failing.load(std::memory_order_relaxed)) return;
+    if (!m.failing.load(std::memory_order_relaxed)) return false;
     m.failing.store(false, std::memory_order_relaxed);
     (void)m.detector.report(outcome, now);
-    return;
+    return false;
   }
   m.failing.store(true, std::memory_order_relaxed);
   if (m.detector.report(outcome, now) == upstream::ReportResult::kEjected) {
@@ -52,13 +56,14 @@ void report(upstream::PoolMember& m, Outcome outcome) {
                              std::memory_order_relaxed);
     log::warn("backend {} (pool {}) ejected after {} consecutive failures", m.backend->name, m.backend->pool_name,
               m.detector.consecutive_failures());
+    return true;
   }
+  return false;
 }
 
+// Sets the status the client got; handle_request accounts the record once, after the answer.
 Completion finish(RequestRecord& rec, int status, bool keep_alive) {
   rec.status = status;
-  rec.duration = steady_now() - rec.started;
-  account(rec);
   return Completion{keep_alive};
 }
 
@@ -83,7 +88,37 @@ struct Forward {
   ClientRequest& req;
   upstream::SnapshotPtr snap;
   RequestRecord rec;
+  std::shared_ptr<const MetricIds> ids;  ///< may be stale (a reload in between): ids() checks
+
+  [[nodiscard]] metrics::BackendId backend_id(std::uint32_t member) const {
+    if (!ids || ids->generation != snap->generation) return metrics::kNoBackend;
+    return ids->backend(rec.pool, static_cast<std::int32_t>(member));
+  }
+  [[nodiscard]] metrics::PoolId pool_id() const {
+    return ids && ids->generation == snap->generation ? ids->pool(rec.pool) : metrics::kNoPool;
+  }
 };
+
+// A gateway-made error answer, remembered in the record for metrics and the access log.
+net::awaitable<Completion> fail(Forward& f, ErrorKind kind, std::string_view detail = {},
+                                std::uint32_t retry_after = 0) {
+  f.rec.status = error_info(kind).status;
+  f.rec.error = kind;
+  co_return co_await answer_error(f.req, kind, detail, retry_after);
+}
+
+void reject_from_queue(Forward& f, metrics::QueueRejection why) {
+  f.ctx.gw.metrics.record_queue_rejection(f.pool_id(), why);
+}
+
+// Counters from the final object, for endpoints that generate and answered 200.
+void take_final_counts(RequestRecord& rec, const TailWindow& tail) {
+  const FinalCounts c = scan_final_object(tail.view());
+  rec.prompt_tokens = c.prompt_tokens;
+  rec.completion_tokens = c.completion_tokens;
+  rec.eval_duration = c.eval_duration;
+  rec.load_duration = c.load_duration;
+}
 
 // Writes the response head and relays the body; accounts and says whether the connection goes on.
 net::awaitable<Completion> relay(Forward& f, upstream::PoolMember& m, ResponseParser& p, ExchangeResult& ex,
@@ -115,8 +150,9 @@ net::awaitable<Completion> relay(Forward& f, upstream::PoolMember& m, ResponsePa
   http::response_serializer<http::buffer_body> sr{res};
   const RelayTimeouts timeouts{cfg.timeouts.stream_idle, cfg.timeouts.stream_idle};
   auto& sock = req.client.socket();
+  TailWindow tail;
   auto relayed = co_await (relay_response(req.client, sr, res, ex.conn->stream, ex.conn->buffer, p, timeouts,
-                                          std::span<char>(*req.relay_buffer), no_body) ||
+                                          std::span<char>(*req.relay_buffer), no_body, &tail) ||
                            netio::client_gone(sock));
   if (relayed.index() == 1) {
     f.rec.bytes_out = 0;
@@ -124,16 +160,22 @@ net::awaitable<Completion> relay(Forward& f, upstream::PoolMember& m, ResponsePa
   }
   const RelayResult r = std::get<0>(relayed);
   f.rec.bytes_out = r.body_bytes;
+  if (r.writes > 0) f.rec.ttfb = r.first_write - f.rec.started;
   switch (r.end) {
     case RelayEnd::kComplete:
       if (p.keep_alive() && ex.conn->buffer.size() == 0) f.ctx.pool.give_back(m.backend->uid, std::move(ex.conn));
+      if (status == 200 && model_hash != 0) take_final_counts(f.rec, tail);
       if (model_hash != 0 && status == 200) m.backend->catalog.mark_served(model_hash);
       co_return finish(f.rec, static_cast<int>(status), keep);
     case RelayEnd::kUpstreamFailed:
     case RelayEnd::kUpstreamIdle: {
-      report(m, r.end == RelayEnd::kUpstreamIdle ? Outcome::kTimeout : Outcome::kConnectFailure);
+      const bool idle = r.end == RelayEnd::kUpstreamIdle;
+      if (report(m, idle ? Outcome::kTimeout : Outcome::kConnectFailure)) {
+        f.ctx.gw.metrics.record_ejection(f.backend_id(static_cast<std::uint32_t>(f.rec.backend)));
+      }
       ex.conn.reset();  // closing is the backend's cancel signal
       f.rec.truncated = true;
+      f.rec.error = idle ? ErrorKind::kStreamIdleTimeout : ErrorKind::kUpstreamStreamError;
       if (res.chunked()) {
         const ProxyError e{r.end == RelayEnd::kUpstreamIdle ? ErrorKind::kStreamIdleTimeout
                                                             : ErrorKind::kUpstreamStreamError, {}};
@@ -157,7 +199,7 @@ net::awaitable<Completion> forward(Forward& f) {
   auto input = std::make_shared<PickInput>();
   if (route.needs_body_model()) {
     auto info = routing::extract_request_info(route, req.msg.body());
-    if (!info.ok()) co_return co_await answer_error(req, ErrorKind::kBadRequest, info.error_message);
+    if (!info.ok()) co_return co_await fail(f, ErrorKind::kBadRequest, info.error_message);
     input->model_key = std::move(info.model_key);
   } else if (route.kind == routing::RouteKind::kModelPath) {
     if (auto name = routing::decode_path_segment(route.path_model)) {
@@ -195,21 +237,28 @@ net::awaitable<Completion> forward(Forward& f) {
 
   for (;;) {
     admission::TryPick pick = make_try_pick(std::make_shared<const PickInput>(*input));
+    const auto admit_start = steady_now();
     auto admitted = co_await (pool.queue->admit(std::move(pick)) || netio::client_gone(sock));
     // `||` flattens the variant: Lease, AdmitError, or (index 2) the client left.
-    if (admitted.index() == 2) co_return finish(f.rec, 499, false);
+    if (admitted.index() == 2) {
+      reject_from_queue(f, metrics::QueueRejection::client_gone);
+      co_return finish(f.rec, 499, false);
+    }
     if (const auto* e = std::get_if<admission::AdmitError>(&admitted)) {
       const std::uint32_t retry_after = pool.queue->retry_after_seconds();
       switch (*e) {
         case admission::AdmitError::kCancelled:
+          reject_from_queue(f, metrics::QueueRejection::client_gone);
           co_return finish(f.rec, 499, false);
         case admission::AdmitError::kQueueFull:
-          co_return co_await answer_error(req, ErrorKind::kQueueFull, {}, retry_after);
+          reject_from_queue(f, metrics::QueueRejection::full);
+          co_return co_await fail(f, ErrorKind::kQueueFull, {}, retry_after);
         case admission::AdmitError::kQueueTimeout:
-          co_return co_await answer_error(req, ErrorKind::kQueueTimeout, {}, retry_after);
+          reject_from_queue(f, metrics::QueueRejection::timeout);
+          co_return co_await fail(f, ErrorKind::kQueueTimeout, {}, retry_after);
         case admission::AdmitError::kNoBackend:
-          if (last_error) co_return co_await answer_error(req, last_error->kind, last_error->detail, retry_after);
-          co_return co_await answer_error(req, ErrorKind::kNoEligibleBackend, {}, retry_after);
+          if (last_error) co_return co_await fail(f, last_error->kind, last_error->detail, retry_after);
+          co_return co_await fail(f, ErrorKind::kNoEligibleBackend, {}, retry_after);
       }
     }
     admission::Lease lease = std::move(std::get<admission::Lease>(admitted));
@@ -217,6 +266,9 @@ net::awaitable<Completion> forward(Forward& f) {
     upstream::PoolMember& m = *pool.members[b];
     input->tried[b] = true;
     f.rec.backend = static_cast<std::int32_t>(b);
+    f.rec.queued = true;
+    f.rec.queue_wait = steady_now() - admit_start;
+    f.rec.was_warm = input->model_hash != 0 && m.backend->catalog.warm(input->model_hash);
     if (input->session) f.snap->affinity->remember(*input->session, m.backend->affinity_id, std::chrono::steady_clock::now());
 
     head.clear();
@@ -230,22 +282,26 @@ net::awaitable<Completion> forward(Forward& f) {
 
     const bool can_retry = f.rec.retries < max_retries;
     if (ex.error) {
-      report(m, ex.outcome);
+      if (report(m, ex.outcome)) f.ctx.gw.metrics.record_ejection(f.backend_id(b));
       if (ex.error->retryable() && can_retry && f.snap->retry_budget->try_retry(std::chrono::steady_clock::now())) {
         last_error = ex.error;
         ++f.rec.retries;
+        f.ctx.gw.metrics.record_retry(f.backend_id(b));
         continue;
       }
-      co_return co_await answer_error(req, ex.error->kind, ex.error->detail);
+      co_return co_await fail(f, ex.error->kind, ex.error->detail);
     }
     const unsigned status = parser->get().result_int();
     const bool busy = status == 503;
-    report(m, busy ? Outcome::kBusy : status >= 500 ? Outcome::kServerError : Outcome::kSuccess);
+    if (report(m, busy ? Outcome::kBusy : status >= 500 ? Outcome::kServerError : Outcome::kSuccess)) {
+      f.ctx.gw.metrics.record_ejection(f.backend_id(b));
+    }
     if (retryable_route && (busy || status == 502) && can_retry &&
         f.snap->retry_budget->try_retry(std::chrono::steady_clock::now())) {
       last_error = busy ? ProxyError{ErrorKind::kUpstreamBusy, {}}
                         : ProxyError{ErrorKind::kUpstreamBadResponse, "upstream answered 502 Bad Gateway"};
       ++f.rec.retries;
+      f.ctx.gw.metrics.record_retry(f.backend_id(b));
       continue;  // the unread answer is dropped with its connection
     }
     co_return co_await relay(f, m, *parser, ex, input->model_hash);
@@ -275,33 +331,59 @@ net::awaitable<Completion> answer_error(ClientRequest& req, ErrorKind kind, std:
   co_return Completion{ok && req.keep_alive};
 }
 
-net::awaitable<Completion> handle_request(ProxyContext& ctx, ClientRequest& req) {
+namespace {
+
+// Everything but the observability pages; sets f.rec.status on every path.
+net::awaitable<Completion> dispatch(Forward& f) {
+  ClientRequest& req = f.req;
   switch (req.route.kind) {
     case routing::RouteKind::kNotFound:
-      co_return co_await answer_error(req, ErrorKind::kNotFound);
+      co_return co_await fail(f, ErrorKind::kNotFound);
     case routing::RouteKind::kMethodNotAllowed:
-      co_return co_await answer_error(req, ErrorKind::kMethodNotAllowed);
+      co_return co_await fail(f, ErrorKind::kMethodNotAllowed);
     case routing::RouteKind::kRedirect: {
       // gin's RedirectTrailingSlash: 301 for GET/HEAD, 307 otherwise; the query goes along.
       std::string location(req.route.redirect_path);
       const auto q = req.facts.origin_target.find('?');
       if (q != std::string_view::npos) location += req.facts.origin_target.substr(q);
       const bool get = req.msg.method() == http::verb::get || req.msg.method() == http::verb::head;
-      co_return co_await answer_text(req, get ? 301 : 307, "", "", location);
+      f.rec.status = get ? 301 : 307;
+      co_return co_await answer_text(req, f.rec.status, "", "", location);
     }
     case routing::RouteKind::kAggregate:
-      co_return co_await aggregate(ctx, req);
+      f.rec.status = 200;  // the merge answers 200 even when backends fail (as Ollama lists nothing)
+      co_return co_await aggregate(f.ctx, req);
     default:
       break;
   }
   if (req.route.endpoint == routing::Endpoint::kRoot) {
+    f.rec.status = 200;
     co_return co_await answer_text(req, 200, "text/plain; charset=utf-8", "Ollama is running");
   }
-  Forward f{ctx, req, ctx.gw.registry.current(), {}};
+  co_return co_await forward(f);
+}
+
+}  // namespace
+
+net::awaitable<Completion> handle_request(ProxyContext& ctx, ClientRequest& req) {
+  // The gateway's own pages are not requests of the fleet: scrapes and status polls stay out of the
+  // request metrics and the access log, like /healthz.
+  const std::optional<std::string> page =
+      co_await admin::answer_observability(ctx.gw, ctx.pool, req.msg, req.facts.path, req.keep_alive,
+                                           req.admin_listener);
+  if (page) {
+    const bool ok = co_await write_all(req.client, *page);
+    co_return Completion{ok && req.keep_alive};
+  }
+  Forward f{ctx, req, ctx.gw.registry.current(), {}, ctx.gw.metric_ids.load()};
   f.rec.started = req.started;
   f.rec.endpoint = req.route.endpoint;
   f.rec.bytes_in = req.msg.body().size();
-  co_return co_await forward(f);
+  const Completion done = co_await dispatch(f);
+  f.rec.duration = steady_now() - f.rec.started;
+  account(ctx.gw, *f.snap, req, f.rec);
+  req.completion_tokens = f.rec.completion_tokens;
+  co_return done;
 }
 
 }  // namespace corral::proxy

@@ -1,0 +1,24 @@
+// Where the operator's pages are served (docs/observability.md): on the admin listener `/` and
+// `/corral/` (the status page), `/metrics`, `/corral/api/status`; on the main listener `/corral/`,
+// `/corral/api/status`, and `/metrics` only when no admin listener is configured (quick mode included).
+// Everything else is left to the caller (the proxy, or the admin listener's own calls).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/asio.hpp"
+#include "proxy/gateway_state.hpp"
+#include "upstream/connection_pool.hpp"
+
+namespace corral::admin {
+
+/// The whole response for `path` when it is one of the pages above for this listener, else nullopt.
+/// GET and HEAD only (other methods get 405). Worker thread; `pool` is the worker's.
+net::awaitable<std::optional<std::string>> answer_observability(proxy::GatewayState& gw, upstream::ConnectionPool& pool,
+                                                                const http::request<http::string_body>& msg,
+                                                                std::string_view path, bool keep_alive,
+                                                                bool admin_listener);
+
+}  // namespace corral::admin

@@ -1,0 +1,223 @@
+// Observability wired into the running gateway: the request counters equal the requests sent by
+// concurrent clients, the live exposition passes `promtool check metrics`, /corral/api/status shows a
+// model a request loaded and a worker that went down, and the access log has one JSON line per request
+// with the documented fields.
+#include <atomic>
+#include <filesystem>
+#include <regex>
+#include <sstream>
+
+#include "integration/gateway_harness.hpp"
+
+namespace corral::gwtest {
+namespace {
+
+// Sum of the samples of `name` (exact series name, any labels) whose label text contains `filter`.
+double sum_samples(const std::string& text, const std::string& name, const std::string& filter = {}) {
+  double sum = 0;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(name, 0) != 0) continue;
+    const char next = line.size() > name.size() ? line[name.size()] : '\0';
+    if (next != '{' && next != ' ') continue;
+    if (!filter.empty() && line.find(filter) == std::string::npos) continue;
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+// N requests from `clients` threads at once; returns how many got 200.
+int send_concurrently(const Server& gw, int clients, int per_client, const std::string& model) {
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      Client conn(gw.address);  // keep-alive: several requests per connection
+      for (int i = 0; i < per_client; ++i) {
+        const bool stream = (c + i) % 2 == 0;
+        const auto r = conn.send("POST", "/api/generate", generate_body(model, 3, stream));
+        if (r.status == 200) ok.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return ok.load();
+}
+
+TEST(GatewayObservability, CountersSayNAfterNConcurrentRequests) {
+  auto sim = start_sim({"llama3:8b=1GB"});
+  auto gw = start_quick({&sim}, 2);
+  ASSERT_TRUE(wait_ready(gw));
+  constexpr int kClients = 4;
+  constexpr int kPerClient = 10;
+  constexpr int kN = kClients * kPerClient;
+  ASSERT_EQ(send_concurrently(gw, kClients, kPerClient, "llama3:8b"), kN);
+
+  // Quick mode has no admin listener: /metrics is on the main one.
+  const auto scrape = request(gw.address, "GET", "/metrics");
+  ASSERT_EQ(scrape.status, 200);
+  EXPECT_EQ(scrape.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  const std::string& m = scrape.body;
+  EXPECT_EQ(sum_samples(m, "ollama_gateway_requests_total"), kN) << m;
+  EXPECT_EQ(sum_samples(m, "ollama_gateway_requests_total", R"(model="llama3:8b",status="200")"), kN);
+  EXPECT_EQ(sum_samples(m, "ollama_backend_requests_total"), kN);
+  EXPECT_EQ(sum_samples(m, "ollama_request_duration_seconds_count", R"(model="llama3:8b")"), kN);
+  EXPECT_EQ(sum_samples(m, "ollama_time_to_first_token_seconds_count", R"(model="llama3:8b")"), kN);
+  // num_predict 3: the simulator generates 3 tokens per request and reports them in the final object.
+  EXPECT_EQ(sum_samples(m, "ollama_completion_tokens_total", R"(model="llama3:8b")"), 3 * kN);
+  EXPECT_GT(sum_samples(m, "ollama_prompt_tokens_total", R"(model="llama3:8b")"), 0);
+  EXPECT_EQ(sum_samples(m, "ollama_gateway_warm_hits_total") + sum_samples(m, "ollama_gateway_cold_loads_total"), kN);
+  // The first requests wait for the one load (each of them saw it); later ones are warm hits.
+  const double cold = sum_samples(m, "ollama_gateway_cold_loads_total");
+  EXPECT_GE(cold, 1);
+  EXPECT_LE(cold, kClients);
+  EXPECT_EQ(sum_samples(m, "ollama_model_load_duration_seconds_count"), cold);
+  EXPECT_EQ(sum_samples(m, "ollama_backend_up"), 1);
+  EXPECT_EQ(sum_samples(m, "ollama_active_requests"), 0);
+  EXPECT_GT(sum_samples(m, "ollama_gateway_sent_bytes_total"), 0);
+  EXPECT_GT(sum_samples(m, "ollama_gateway_received_bytes_total"), 0);
+  // Scrapes are not requests of the fleet.
+  EXPECT_EQ(sum_samples(request(gw.address, "GET", "/metrics").body, "ollama_gateway_requests_total"), kN);
+}
+
+TEST(GatewayObservability, LiveExpositionPassesPromtool) {
+  if (std::system("command -v promtool >/dev/null 2>&1") != 0) GTEST_SKIP() << "promtool not installed";
+  auto sim = start_sim({"llama3:8b=1GB"});
+  auto gw = start_quick({&sim}, 2);
+  ASSERT_TRUE(wait_ready(gw));
+  ASSERT_EQ(send_concurrently(gw, 2, 3, "llama3:8b"), 6);
+  EXPECT_EQ(request(gw.address, "POST", "/api/generate", generate_body("no-such-model")).status, 404);
+  EXPECT_EQ(request(gw.address, "GET", "/api/nope").status, 404);
+  const std::string text = request(gw.address, "GET", "/metrics").body;
+  const auto file = write_temp(text, ".prom");
+  FILE* p = popen(("promtool check metrics < " + file + " 2>&1").c_str(), "r");
+  std::string out;
+  char buf[1024];
+  while (std::fgets(buf, sizeof buf, p)) out += buf;
+  const int st = pclose(p);
+  std::filesystem::remove(file);
+  EXPECT_EQ(st, 0) << "promtool says:\n" << out << "\non:\n" << text;
+  EXPECT_EQ(sum_samples(text, "ollama_gateway_requests_total", R"(status="404")"), 2) << text;
+}
+
+std::string fleet_config(const Server& a, const Server& b, const std::string& log_path) {
+  return "listen: 127.0.0.1:0\nthreads: 2\nadmin:\n  listen: 127.0.0.2:0\n"
+         "access_log:\n  path: " + log_path + "\n"
+         "health:\n  interval: 100ms\n  timeout: 500ms\n  fall: 1\n  rise: 1\n"
+         "pools:\n  - name: gpus\n    policy: round_robin\n    backends:\n"
+         "      - url: " + a.url() + "\n        name: gpu-a\n        vram: 24GiB\n"
+         "      - url: " + b.url() + "\n        name: gpu-b\n";
+}
+
+// Two sims behind a configured gateway with an admin listener and a file access log.
+struct Fleet {
+  Server a = start_sim({"llama3:8b=1GB"});
+  Server b = start_sim({"llama3:8b=1GB"});
+  std::string log_path = write_temp("", ".log");
+  Server gw{{"serve", "-c", write_temp(fleet_config(a, b, log_path))}};
+  std::string admin = gw.process->line().substr(6);  // "admin HOST:PORT"
+  ~Fleet() { std::filesystem::remove(log_path); }
+};
+
+const boost::json::object* worker_named(const boost::json::object& status, std::string_view name) {
+  for (const auto& w : status.at("workers").as_array()) {
+    if (w.as_object().at("name").as_string() == name) return &w.as_object();
+  }
+  return nullptr;
+}
+
+TEST(GatewayObservability, StatusShowsLoadedModelAndDownWorker) {
+  Fleet fleet;
+  const Server& gw = fleet.gw;
+  const std::string& admin = fleet.admin;
+  Server& b = fleet.b;
+  ASSERT_TRUE(wait_ready(gw));
+
+  // The page is at / and /corral/ on the admin listener; /metrics only there when it exists.
+  const auto page = request(admin, "GET", "/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.header("content-type"), "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("/corral/api/status"), std::string::npos);
+  EXPECT_EQ(request(admin, "GET", "/corral/").body, page.body);
+  EXPECT_EQ(request(admin, "GET", "/metrics").status, 200);
+  EXPECT_EQ(request(gw.address, "GET", "/metrics").status, 404);
+  EXPECT_EQ(request(gw.address, "GET", "/").body, "Ollama is running");
+
+  auto status = parse_json(request(admin, "GET", "/corral/api/status").body).as_object();
+  ASSERT_NE(worker_named(status, "gpu-a"), nullptr);
+  EXPECT_EQ(worker_named(status, "gpu-a")->at("models").as_array().size(), 0u);
+  EXPECT_EQ(worker_named(status, "gpu-a")->at("vram_total_bytes").as_int64(), 24LL << 30);
+
+  const auto before = status.at("window").as_object().at("requests").as_int64();
+  ASSERT_EQ(request(gw.address, "POST", "/api/generate", generate_body("llama3:8b")).status, 200);
+  status = parse_json(request(admin, "GET", "/corral/api/status").body).as_object();
+  std::size_t loaded = 0;
+  for (const auto& w : status.at("workers").as_array()) {
+    for (const auto& model : w.as_object().at("models").as_array()) {
+      if (model.as_object().at("name").as_string() == "llama3:8b") {
+        ++loaded;
+        EXPECT_GT(model.as_object().at("vram_bytes").as_int64(), 0);
+      }
+    }
+  }
+  EXPECT_EQ(loaded, 1u);
+  EXPECT_EQ(status.at("window").as_object().at("requests").as_int64(), before + 1);
+
+  b.process.reset();  // gpu-b goes away: the health checks mark it down
+  ASSERT_TRUE(wait_until([&] {
+    const auto s = parse_json(request(admin, "GET", "/corral/api/status").body).as_object();
+    return worker_named(s, "gpu-b")->at("health").as_string() == "unhealthy";
+  }));
+  status = parse_json(request(admin, "GET", "/corral/api/status").body).as_object();
+  EXPECT_EQ(worker_named(status, "gpu-a")->at("health").as_string(), "healthy");
+  const std::string metrics = request(admin, "GET", "/metrics").body;
+  EXPECT_EQ(sum_samples(metrics, "ollama_backend_up", R"(backend="gpu-b")"), 0);
+  EXPECT_EQ(sum_samples(metrics, "ollama_backend_up", R"(backend="gpu-a")"), 1);
+}
+
+std::vector<boost::json::object> log_lines(const std::string& path) {
+  std::vector<boost::json::object> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) out.push_back(parse_json(line).as_object());
+  return out;
+}
+
+TEST(GatewayObservability, AccessLogHasOneJsonLinePerRequest) {
+  Fleet fleet;
+  const Server& gw = fleet.gw;
+  const std::string& log_path = fleet.log_path;
+  ASSERT_TRUE(wait_ready(gw));
+  ASSERT_EQ(send_concurrently(gw, 3, 4, "llama3:8b"), 12);
+  EXPECT_EQ(request(gw.address, "GET", "/api/nope", {}, {{"X-Request-ID", "probe-404"}}).status, 404);
+  constexpr std::size_t kRequests = 13;
+  // The writer thread flushes each line; wait for them rather than for time.
+  ASSERT_TRUE(wait_until([&] { return log_lines(log_path).size() >= kRequests; }));
+  const auto lines = log_lines(log_path);
+  EXPECT_EQ(lines.size(), kRequests);
+  std::size_t generated = 0;
+  for (const auto& l : lines) {
+    for (const char* key : {"time", "request_id", "client", "method", "path", "model", "pool", "backend", "status",
+                            "retries", "queue_wait_ms", "ttfb_ms", "duration_ms", "prompt_tokens",
+                            "completion_tokens", "bytes_in", "bytes_out"}) {
+      EXPECT_TRUE(l.contains(key)) << key << " missing in " << boost::json::serialize(l);
+    }
+    if (l.at("path").as_string() == "/api/generate") {
+      ++generated;
+      EXPECT_EQ(l.at("status").as_int64(), 200);
+      EXPECT_EQ(l.at("model").as_string(), "llama3:8b");
+      EXPECT_EQ(l.at("pool").as_string(), "gpus");
+      const auto backend = std::string(l.at("backend").as_string());
+      EXPECT_TRUE(backend == "gpu-a" || backend == "gpu-b") << backend;
+      EXPECT_EQ(l.at("completion_tokens").as_int64(), 3);
+      EXPECT_EQ(l.at("client").as_string(), "127.0.0.1");
+      EXPECT_EQ(l.at("method").as_string(), "POST");
+    } else {
+      EXPECT_EQ(l.at("status").as_int64(), 404);
+      EXPECT_EQ(l.at("request_id").as_string(), "probe-404");
+    }
+  }
+  EXPECT_EQ(generated, 12u);
+}
+
+}  // namespace
+}  // namespace corral::gwtest
