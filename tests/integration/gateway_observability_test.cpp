@@ -100,6 +100,38 @@ TEST(GatewayObservability, LiveExpositionPassesPromtool) {
   EXPECT_EQ(sum_samples(text, "ollama_gateway_requests_total", R"(status="404")"), 2) << text;
 }
 
+TEST(GatewayObservability, QueueDepthActiveRequestsAndRejectionsByPool) {
+  auto sim = start_sim({"llama3:8b=1GB"}, {"--tokens-per-second", "10"});
+  Server gw({"serve", "-c", write_temp("listen: 127.0.0.1:0\nthreads: 2\npools:\n  - name: p\n    backends:\n"
+                                       "      - url: " + sim.url() + "\n        name: only\n        max_inflight: 1\n"
+                                       "queue: {max_length: 1, timeout: 60s}\n")});
+  ASSERT_TRUE(wait_ready(gw));
+  const auto scrape = [&] { return request(gw.address, "GET", "/metrics").body; };
+  Client running(gw.address);
+  ASSERT_EQ(running.start_stream("POST", "/api/generate", generate_body("llama3:8b", 500, true)), 200);
+  ASSERT_TRUE(running.next_line());
+  Response queued;
+  std::thread waiter([&] { queued = request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1)); });
+  // The HPA signal: one request waits in pool p's queue while the stream holds the only slot.
+  ASSERT_TRUE(wait_until([&] { return sum_samples(scrape(), "ai_request_queue_depth", R"(pool="p")") == 1; }));
+  std::string m = scrape();
+  EXPECT_EQ(sum_samples(m, "ollama_active_requests", R"(backend="only")"), 1);
+  EXPECT_EQ(request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1)).status, 503);
+  m = scrape();
+  EXPECT_EQ(sum_samples(m, "ollama_gateway_queue_rejections_total", R"(pool="p",reason="full")"), 1);
+  EXPECT_EQ(sum_samples(m, "ollama_gateway_requests_total", R"(status="503")"), 1);
+
+  running.close();  // the stream's client leaves (499); the queued request gets the slot
+  waiter.join();
+  EXPECT_EQ(queued.status, 200);
+  ASSERT_TRUE(wait_until([&] { return sum_samples(scrape(), "ollama_gateway_requests_total") == 3; }));
+  m = scrape();
+  EXPECT_EQ(sum_samples(m, "ollama_gateway_requests_total", R"(status="499")"), 1);
+  EXPECT_EQ(sum_samples(m, "ai_request_queue_depth"), 0);
+  EXPECT_EQ(sum_samples(m, "ollama_active_requests"), 0);
+  EXPECT_EQ(sum_samples(m, "ollama_gateway_queue_wait_seconds_count", R"(pool="p")"), 2);
+}
+
 std::string fleet_config(const Server& a, const Server& b, const std::string& log_path) {
   return "listen: 127.0.0.1:0\nthreads: 2\nadmin:\n  listen: 127.0.0.2:0\n"
          "access_log:\n  path: " + log_path + "\n"
