@@ -7,19 +7,20 @@
 // else build/corral or build-dev/corral; skipped with a message without them)
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { chromium, noChromium } from "./chromium.mjs";
+
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const CORRAL = [process.env.CORRAL_BINARY, join(root, "build/corral"), join(root, "build-dev/corral")]
   .find((p) => p && existsSync(p));
 
-const skip = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (Debian package 'chromium')`
+const skip = noChromium ? noChromium
   : !CORRAL ? "no corral binary (build first or set CORRAL_BINARY)" : false;
 
 // Starts `corral ARGS`; resolves with the child and its first `lines` stdout lines.
@@ -61,19 +62,6 @@ async function until(check, what) {
   }
 }
 
-function chromium(args) {
-  const profile = mkdtempSync(join(tmpdir(), "corral-chromium-"));
-  const flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", `--user-data-dir=${profile}`, ...args];
-  return new Promise((resolve, reject) => {
-    execFile(CHROMIUM, flags, { timeout: 90_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      rmSync(profile, { recursive: true, force: true });
-      if (err) reject(new Error(`chromium failed: ${err.message}\n${stderr}`));
-      else resolve(stdout);
-    });
-  });
-}
 
 test("a real gateway's status page shows its workers, a loaded model and a down worker", { skip }, async () => {
   const children = [];

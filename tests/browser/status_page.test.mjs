@@ -7,15 +7,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { execFile } from "node:child_process";
-import { readFileSync, mkdtempSync, rmSync, mkdirSync, existsSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, mkdirSync, statSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { chromium, noChromium } from "./chromium.mjs";
+
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 
 export function pageFromInc(text) {
   const start = text.indexOf('R"HTML(');
@@ -58,22 +57,8 @@ async function serve(handler) {
   return { server, url: `http://127.0.0.1:${server.address().port}/` };
 }
 
-function chromium(args) {
-  const profile = mkdtempSync(join(tmpdir(), "corral-chromium-"));
-  const flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", `--user-data-dir=${profile}`, ...args];
-  return new Promise((resolve, reject) => {
-    // The timeout only stops a hung browser from hanging the suite; nothing asserts on time.
-    execFile(CHROMIUM, flags, { timeout: 90_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      rmSync(profile, { recursive: true, force: true });
-      if (err) reject(new Error(`chromium failed: ${err.message}\n${stderr}`));
-      else resolve(stdout);
-    });
-  });
-}
 
-const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (Debian package 'chromium')`;
+const skip = noChromium;
 
 function pageHandler(statusHandler) {
   return (req, res) => {
