@@ -1,0 +1,144 @@
+// corral sim's scheduling seen from clients on real sockets: the 503 with Ollama's busy text once the
+// queue is full, a disconnect that cancels the generation and frees its slot (counted in /sim/stats),
+// eviction of an idle model under VRAM pressure while a model in use is never evicted, and a cold load
+// that shows up in load_duration as size / --load-gbps. Slots are held by slow streams that the test
+// ends itself, so every assertion is on counts and states, never on how long something took (except
+// the lower bound of load_duration, which is the point of that test and cannot flake).
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "integration/sim_test_util.hpp"
+#include "support/process.hpp"
+
+namespace {
+
+using namespace corral::testing;
+namespace json = boost::json;
+
+constexpr std::string_view kBusyBody =
+    R"({"error":"server busy, please try again.  maximum pending requests exceeded"})";
+
+// A streamed generation long enough to hold its slot until the test closes the connection.
+std::string long_generate(std::string_view model) {
+  return R"({"model":")" + std::string(model) + R"(","prompt":"hold","options":{"num_predict":100000}})";
+}
+
+// Starts a slot-holding stream and waits for its first token, so the slot is certainly taken.
+void hold_slot(HttpConnection& c, std::string_view model) {
+  const auto head = c.start("POST", "/api/generate", long_generate(model));
+  ASSERT_EQ(head.status, 200);
+  ASSERT_TRUE(c.next_chunk().has_value());
+}
+
+// Sends a request without reading: a request that will wait in a queue gives no answer to wait for.
+void send_only(HttpConnection& c, std::string_view body) {
+  c.send_raw("POST /api/generate HTTP/1.1\r\nHost: sim\r\nContent-Type: application/json\r\nContent-Length: " +
+             std::to_string(body.size()) + "\r\n\r\n" + std::string(body));
+}
+
+std::vector<std::string> loaded(const std::string& address) {
+  const auto stats = sim_stats(address);  // named: a range-for over a temporary's member would dangle
+  std::vector<std::string> names;
+  for (const auto& v : stats.at("loaded").as_array()) names.emplace_back(v.as_string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(SimScheduling, FullQueueAnswers503WithOllamasBusyTextAndDisconnectsFreeTheirPlaces) {
+  auto sim = start_sim({"--model", "llama3:8b=1GB", "--num-parallel", "1", "--max-queue", "1",
+                        "--tokens-per-second", "20", "--load-gbps", "1000"});
+  const auto& a = sim.address;
+  HttpConnection running(a);
+  hold_slot(running, "llama3:8b");
+  HttpConnection queued(a);
+  send_only(queued, long_generate("llama3:8b"));
+  ASSERT_TRUE(eventually([&] { return stat(a, "queued") == 1; }));
+
+  const auto busy = http_post(a, "/api/generate", R"({"model":"llama3:8b","prompt":"x"})");
+  EXPECT_EQ(busy.status, 503);
+  EXPECT_EQ(busy.body, kBusyBody);
+  const auto busy_chat = http_post(a, "/api/chat", R"({"model":"llama3:8b","messages":[{"role":"user","content":"x"}]})");
+  EXPECT_EQ(busy_chat.status, 503);
+  EXPECT_EQ(busy_chat.body, kBusyBody);
+  EXPECT_EQ(stat(a, "rejected_busy"), 2);
+
+  // A waiting client that leaves gives its place in the queue back at once.
+  queued.close();
+  ASSERT_TRUE(eventually([&] { return stat(a, "cancelled") == 1 && stat(a, "queued") == 0; }));
+  HttpConnection next(a);
+  send_only(next, long_generate("llama3:8b"));
+  ASSERT_TRUE(eventually([&] { return stat(a, "queued") == 1; }));
+  EXPECT_EQ(stat(a, "rejected_busy"), 2);
+
+  // The running client leaves: its generation stops and the waiting request takes the slot.
+  running.close();
+  ASSERT_TRUE(eventually([&] { return stat(a, "cancelled") == 2 && stat(a, "queued") == 0; }));
+  EXPECT_EQ(stat(a, "active"), 1);
+  next.close();
+  ASSERT_TRUE(eventually([&] { return stat(a, "cancelled") == 3 && stat(a, "active") == 0; }));
+
+  const auto ok = http_post(a, "/api/generate", R"({"model":"llama3:8b","prompt":"x","stream":false,"options":{"num_predict":1}})");
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(stat(a, "requests"), 6);
+}
+
+TEST(SimScheduling, IdleModelIsEvictedUnderVramPressureButAModelInUseIsNot) {
+  // 3 GB of VRAM holds one of the two 2 GB models.
+  auto sim = start_sim({"--model", "a:1b=2GB", "--model", "b:1b=2GB", "--vram", "3GB", "--tokens-per-second", "20",
+                        "--load-gbps", "1000"});
+  const auto& addr = sim.address;
+  const std::string quick_a = R"({"model":"a:1b","prompt":"x","stream":false,"options":{"num_predict":1}})";
+  const std::string quick_b = R"({"model":"b:1b","prompt":"x","stream":false,"options":{"num_predict":1}})";
+  ASSERT_EQ(http_post(addr, "/api/generate", quick_a).status, 200);
+  EXPECT_EQ(loaded(addr), std::vector<std::string>{"a:1b"});
+
+  // a is idle: loading b evicts it.
+  ASSERT_EQ(http_post(addr, "/api/generate", quick_b).status, 200);
+  EXPECT_EQ(loaded(addr), std::vector<std::string>{"b:1b"});
+  EXPECT_EQ(stat(addr, "evictions"), 1);
+  const auto ps = json::parse(http_get(addr, "/api/ps").body).as_object();
+  ASSERT_EQ(ps.at("models").as_array().size(), 1u);
+  EXPECT_EQ(ps.at("models").as_array()[0].at("name").as_string(), "b:1b");
+  EXPECT_EQ(ps.at("models").as_array()[0].at("size_vram").as_int64(), 2'000'000'000);
+
+  // b is in use: a request for a waits instead of evicting it, and loads once b goes idle.
+  HttpConnection holder(addr);
+  hold_slot(holder, "b:1b");
+  HttpConnection waiter(addr);
+  send_only(waiter, quick_a);
+  ASSERT_TRUE(eventually([&] { return stat(addr, "queued") == 1; }));
+  EXPECT_EQ(loaded(addr), std::vector<std::string>{"b:1b"});
+  EXPECT_EQ(stat(addr, "evictions"), 1);
+
+  holder.close();
+  ASSERT_TRUE(eventually([&] { return stat(addr, "evictions") == 2 && stat(addr, "queued") == 0; }));
+  ASSERT_TRUE(eventually([&] { return loaded(addr) == std::vector<std::string>{"a:1b"}; }));
+  EXPECT_EQ(stat(addr, "loads"), 3);
+  EXPECT_LE(stat(addr, "vram_used"), 3'000'000'000);
+}
+
+TEST(SimScheduling, ColdLoadTakesSizeOverLoadSpeedAndShowsInLoadDuration) {
+  // 10 GB/s: the 2 GB model loads in 200 ms, the 500 MB one in 50 ms; a warm model needs no load.
+  auto sim = start_sim({"--model", "big:1b=2GB", "--model", "small:1b=500MB", "--load-gbps", "10",
+                        "--tokens-per-second", "0"});
+  auto load_ns = [&](std::string_view model) {
+    const auto r = http_post(sim.address, "/api/generate",
+                             R"({"model":")" + std::string(model) + R"(","prompt":"x","stream":false,"options":{"num_predict":1}})");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body).at("load_duration").as_int64();
+  };
+  const auto big_cold = load_ns("big:1b");
+  const auto big_warm = load_ns("big:1b");
+  const auto small_cold = load_ns("small:1b");
+  EXPECT_GE(big_cold, 200'000'000);
+  EXPECT_GE(small_cold, 50'000'000);
+  EXPECT_LT(big_warm, big_cold);
+  EXPECT_EQ(stat(sim.address, "loads"), 2);
+}
+
+}  // namespace
