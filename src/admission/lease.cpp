@@ -11,9 +11,14 @@ namespace corral::admission {
 Lease::Lease(std::uint32_t backend, std::shared_ptr<Slots> slots, std::shared_ptr<PoolQueue> queue)
     : backend_(backend), slots_(std::move(slots)), queue_(std::move(queue)) {}
 
+Lease::Lease(std::uint32_t backend, std::shared_ptr<Slots> slots, std::shared_ptr<Slots> model_slots,
+             std::shared_ptr<PoolQueue> queue)
+    : backend_(backend), slots_(std::move(slots)), model_slots_(std::move(model_slots)), queue_(std::move(queue)) {}
+
 Lease::Lease(Lease&& other) noexcept
     : backend_(other.backend_),
       slots_(std::move(other.slots_)),
+      model_slots_(std::move(other.model_slots_)),
       queue_(std::move(other.queue_)),
       none_eligible_(std::exchange(other.none_eligible_, false)) {}
 
@@ -22,6 +27,7 @@ Lease& Lease::operator=(Lease&& other) noexcept {
     release();
     backend_ = other.backend_;
     slots_ = std::move(other.slots_);
+    model_slots_ = std::move(other.model_slots_);
     queue_ = std::move(other.queue_);
     none_eligible_ = std::exchange(other.none_eligible_, false);
   }
@@ -41,6 +47,7 @@ void Lease::release() {
   std::shared_ptr<Slots> slots = std::move(slots_);
   std::shared_ptr<PoolQueue> queue = std::move(queue_);
   slots_.reset();
+  if (auto model_slots = std::move(model_slots_)) model_slots->give_back();
   slots->give_back();
   if (queue) queue->kick();
 }

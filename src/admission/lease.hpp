@@ -1,4 +1,4 @@
-// RAII ownership of one slot on one backend. Releasing (destructor or release()) returns the slot and
+// RAII ownership of one slot on one backend (and, for model-aware picks, one of the model's slots there). Releasing (destructor or release()) returns the slot and
 // kicks the pool queue the lease came from, so the next waiter gets it. Move-only; any thread.
 #pragma once
 
@@ -19,6 +19,9 @@ class [[nodiscard]] Lease {
   /// Adopts a slot already taken with `slots->try_take()` on backend `backend`; `queue` (may be null) is
   /// kicked on release. Prefer PoolQueue::try_acquire, which takes the slot and builds the lease.
   Lease(std::uint32_t backend, std::shared_ptr<Slots> slots, std::shared_ptr<PoolQueue> queue);
+  /// Same, also holding a slot already taken on `model_slots` (the model's num_parallel on that backend).
+  Lease(std::uint32_t backend, std::shared_ptr<Slots> slots, std::shared_ptr<Slots> model_slots,
+        std::shared_ptr<PoolQueue> queue);
   Lease(Lease&& other) noexcept;
   Lease& operator=(Lease&& other) noexcept;
   Lease(const Lease&) = delete;
@@ -41,6 +44,7 @@ class [[nodiscard]] Lease {
  private:
   std::uint32_t backend_ = 0;
   std::shared_ptr<Slots> slots_;
+  std::shared_ptr<Slots> model_slots_;  // null when the pick counted no per-model slot
   std::shared_ptr<PoolQueue> queue_;
   bool none_eligible_ = false;
 };

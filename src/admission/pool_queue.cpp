@@ -33,6 +33,17 @@ Lease PoolQueue::try_acquire(std::uint32_t backend, std::shared_ptr<Slots> slots
   return Lease(backend, std::move(slots), shared_from_this());
 }
 
+Lease PoolQueue::try_acquire(std::uint32_t backend, std::shared_ptr<Slots> slots, std::shared_ptr<Slots> model_slots) {
+  if (!model_slots) return try_acquire(backend, std::move(slots));
+  if (!slots || !model_slots->try_take()) return {};
+  if (!slots->try_take()) {
+    // No kick: the model slot was ours for an instant only, and a kick here could loop with the walker.
+    model_slots->give_back();
+    return {};
+  }
+  return Lease(backend, std::move(slots), std::move(model_slots), shared_from_this());
+}
+
 void PoolQueue::record_grant() {
   std::lock_guard lock(mu_);
   ++grants_;

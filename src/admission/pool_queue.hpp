@@ -32,6 +32,7 @@
 #include "admission/admit_error.hpp"
 #include "admission/drain_rate.hpp"
 #include "admission/lease.hpp"
+#include "admission/model_demand.hpp"
 #include "common/asio.hpp"
 
 namespace corral::admission {
@@ -72,6 +73,12 @@ class PoolQueue : public std::enable_shared_from_this<PoolQueue> {
   /// Takes a slot on `backend` if `slots` has one free, as a lease tied to this queue; else an empty lease.
   /// The building block of TryPick implementations.
   [[nodiscard]] Lease try_acquire(std::uint32_t backend, std::shared_ptr<Slots> slots);
+  /// Same, taking one slot on `model_slots` as well (both or neither). Null `model_slots` = backend only.
+  [[nodiscard]] Lease try_acquire(std::uint32_t backend, std::shared_ptr<Slots> slots,
+                                  std::shared_ptr<Slots> model_slots);
+
+  /// Requests per model waiting in this pool, and the lock that makes cold-load decisions one at a time.
+  [[nodiscard]] ModelDemand& demand() { return demand_; }
 
   /// Fails every current waiter with `error` (e.g. kNoBackend when the pool lost its last healthy backend,
   /// kCancelled on shutdown).
@@ -107,6 +114,7 @@ class PoolQueue : public std::enable_shared_from_this<PoolQueue> {
   bool kicking_ = false;
   bool rekick_ = false;
   std::vector<WaiterPtr> snapshot_;  // used only by the kicking thread
+  ModelDemand demand_;
 };
 
 }  // namespace corral::admission

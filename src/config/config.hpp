@@ -208,6 +208,21 @@ struct OutlierConfig {
   std::uint32_t max_ejection_percent = 50;
 };
 
+/// `placement`: how model_aware places models on backends (docs/models.md).
+struct PlacementConfig {
+  /// `placement.load_rate` (size per second, default 2GB): first guess of load speed; a model's load estimate
+  /// is its size / this rate until an observed load_duration refines it.
+  std::uint64_t load_rate = 2'000'000'000;
+  /// `placement.replicate_queue_depth` (integer, default 10): requests for one model waiting in its pool
+  /// beyond which one more backend loads it (while under max_replicas).
+  std::uint32_t replicate_queue_depth = 10;
+  /// `placement.min_residency` (duration, default 30s): a freshly loaded model is not evicted for this long.
+  Duration min_residency = std::chrono::seconds(30);
+  /// `placement.max_pass_over` (duration, default 60s): a request waiting this long for a warm backend may
+  /// start a load elsewhere and evict fresh models (no request is passed over forever).
+  Duration max_pass_over = std::chrono::seconds(60);
+};
+
 /// The whole file.
 struct Config {
   /// Where this configuration came from (file path, or "<quick>"); not a YAML key.
@@ -245,6 +260,8 @@ struct Config {
   OutlierConfig outlier;
   /// `models_poll_interval` (duration > 0, default 2s): how often each backend's /api/tags and /api/ps are read.
   Duration models_poll_interval = std::chrono::seconds(2);
+  /// `placement`: see PlacementConfig.
+  PlacementConfig placement;
 
   /// Index into `pools` of the pool named `name`, or nullopt.
   [[nodiscard]] std::optional<std::size_t> pool_index(std::string_view name) const;

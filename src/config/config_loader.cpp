@@ -46,7 +46,7 @@ class Loader {
     if (!root.IsDefined() || root.IsNull()) r_.fail(YAML::Mark::null_mark(), "the configuration is empty");
     r_.check_map(root, {"listen", "threads", "admin", "pools", "models", "default_pool", "queue", "health",
                         "retries", "retry_budget", "affinity", "limits", "timeouts", "outlier",
-                        "models_poll_interval", "access_log"},
+                        "models_poll_interval", "access_log", "placement"},
                  "the top level");
     if (auto n = root["listen"]) c.listen = listen_address(n, "listen");
     if (auto n = root["threads"]) c.threads = static_cast<std::uint32_t>(r_.unsigned_int(n, "threads", 0, 1024));
@@ -65,6 +65,7 @@ class Loader {
     if (auto n = root["timeouts"]) timeouts(n, c.timeouts);
     if (auto n = root["outlier"]) outlier(n, c.outlier);
     if (auto n = root["models_poll_interval"]) c.models_poll_interval = r_.duration(n, "models_poll_interval", false);
+    if (auto n = root["placement"]) placement(n, c.placement);
     default_pool(root, c);
     if (!c.admin.listen.empty() && c.admin.listen == c.listen) {
       r_.fail(root["admin"]["listen"], "admin.listen: must differ from listen");
@@ -228,6 +229,14 @@ class Loader {
     }
     r_.fail(root, "missing key 'default_pool' in the top level: with several pools and no models rule matching "
                   "\"*\", Corral must know where other models go");
+  }
+
+  void placement(const YAML::Node& n, PlacementConfig& p) {
+    r_.check_map(n, {"load_rate", "replicate_queue_depth", "min_residency", "max_pass_over"}, "placement");
+    if (auto v = n["load_rate"]) p.load_rate = r_.size(v, "placement.load_rate", 1024 * 1024);
+    if (auto v = n["replicate_queue_depth"]) p.replicate_queue_depth = static_cast<std::uint32_t>(r_.unsigned_int(v, "placement.replicate_queue_depth", 0, kMaxCount));
+    if (auto v = n["min_residency"]) p.min_residency = r_.duration(v, "placement.min_residency", true);
+    if (auto v = n["max_pass_over"]) p.max_pass_over = r_.duration(v, "placement.max_pass_over", false);
   }
 
   void queue(const YAML::Node& n, QueueConfig& q) {

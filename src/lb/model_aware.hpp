@@ -1,9 +1,10 @@
-// model_aware (the default policy): among the candidates, those where the model is warm (loaded, or
-// served recently) come first; within the preferred group, the least loaded by (in-flight + queued) per
-// unit of weight. A cold load costs seconds to minutes, a queue slot far less, so a busier warm backend
-// beats an idle cold one. Ties go to the backend with the highest rendezvous hash of (model, backend), so
-// an idle fleet sends one model to one backend (random ties when there is no model). The model-lifecycle
-// work deepens this (VRAM fit, load estimates); the interface stays.
+// model_aware (the default policy): least expected time to first token. The pick step
+// (proxy/backend_pick) has already filtered the candidates (free slot for the model, fits the VRAM,
+// single flight and replication rules) and priced each one in Candidate::cost_ns: 0 where the model is
+// loaded, the rest of the load where it is loading, load + eviction cost where it is cold. Among equal
+// costs (every warm backend costs 0), the least loaded by (in-flight + queued) per unit of weight wins, a
+// warm backend before a cold one; ties go to the backend with the highest rendezvous hash of
+// (model, backend), so an idle fleet sends one model to one backend (random ties without a model).
 #pragma once
 
 #include "lb/policy.hpp"

@@ -23,7 +23,10 @@ struct Candidate {
   std::uint32_t weight = 1;    ///< >= 1; 0 is read as 1
   std::uint32_t in_flight = 0;
   std::uint32_t queued = 0;    ///< requests waiting for this backend, if known
-  bool warm = false;           ///< model loaded / recently served there (model_aware prefers it)
+  bool warm = false;           ///< model loaded or loading there (model_aware prefers it)
+  /// Expected extra time to first token here, in ns (model_aware ranks by it first): 0 when the model is
+  /// loaded, what remains of a load under way, else the load estimate plus the cost of evictions.
+  std::int64_t cost_ns = 0;
 };
 
 /// Per-request inputs of a pick.

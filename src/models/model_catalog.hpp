@@ -1,47 +1,76 @@
-// What one backend has warm: the models it holds loaded (from polling its /api/ps on the control
-// thread) or served recently (from the data path's own traffic). model_aware prefers a warm backend.
-// Lock-free for readers: the set is an immutable sorted vector of model-key hashes behind an atomic
-// shared_ptr, replaced copy-on-write (a new model is rare next to the reads of every pick). The
-// model-lifecycle work (issue 5) extends this with sizes, expiry and load estimates. The inventory (models
-// on disk, from /api/tags) keeps requests away from backends that would answer "model not found".
+// What one backend holds: the models on its disk (/api/tags) and, per model Corral has seen there, a
+// ModelState (loaded or loading, VRAM, last use, learned load time, slot counter). Lock-free for
+// readers: the inventory and the model table are immutable sorted vectors behind atomic shared_ptrs,
+// replaced copy-on-write (a new model is rare next to the reads of every pick); the per-model facts are
+// atomics inside shared ModelState objects. The poller replaces the picture every interval; the data
+// path updates it at once (a placed request starts a load, a finished one proves the model loaded).
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include "models/model_state.hpp"
 
 namespace corral::models {
 
+/// One model of an /api/tags or /api/ps answer.
+struct ListedModel {
+  std::string key;               ///< routing key (normalised name)
+  std::uint64_t size = 0;        ///< `size`
+  std::uint64_t size_vram = 0;   ///< `size_vram` (/api/ps only)
+  std::int64_t expires_at_s = 0; ///< `expires_at` as Unix seconds (/api/ps only; 0 when absent)
+};
+
 class ModelCatalog final {
  public:
+  using Entry = std::pair<std::uint64_t, std::shared_ptr<ModelState>>;
+  using Table = std::vector<Entry>;  // sorted by hash, unique
+
   ModelCatalog();
 
-  /// True when the model (lb::hash_key of its routing key) is warm here. Any thread; no lock.
+  /// True when the model is loaded here or a load Corral started is under way. Any thread; no lock.
   [[nodiscard]] bool warm(std::uint64_t model_hash) const;
-  /// Marks a model warm after this backend served it. Any thread; copies the set only when it is new.
-  void mark_served(std::uint64_t model_hash);
-  /// Replaces the set with the models the backend reported loaded (control thread, after /api/ps).
-  void replace(std::vector<std::uint64_t> model_hashes);
-  /// Number of warm models (status, tests).
+  /// A request for the model finished well here at `now_ns`: it is loaded. A load_duration observed while
+  /// Corral expected a load refines the learned load time. Any thread.
+  void mark_served(std::uint64_t model_hash, std::optional<std::chrono::nanoseconds> load_duration = std::nullopt,
+                   std::int64_t now_ns = 0);
+  /// One pull at a time on this backend: /api/pull requests take this slot (limit 1) besides the backend's.
+  const std::shared_ptr<admission::Slots> pull_slots;
+
+  /// Number of models loaded or loading (status, tests).
   [[nodiscard]] std::size_t size() const;
+
+  /// The state of `model_hash`, created for `key` when new. Any thread.
+  [[nodiscard]] std::shared_ptr<ModelState> state(std::uint64_t model_hash, std::string_view key);
+  /// The state of `model_hash`, or null. Any thread.
+  [[nodiscard]] std::shared_ptr<ModelState> find(std::uint64_t model_hash) const;
+  /// Every model state known here (iterate to add up VRAM or find eviction victims).
+  [[nodiscard]] std::shared_ptr<const Table> table() const { return table_.load(std::memory_order_acquire); }
 
   /// False only when the backend's /api/tags was read and does not list the model: it would answer 404,
   /// so it is no candidate while another backend has the model. True while the inventory is unknown.
   [[nodiscard]] bool may_have(std::uint64_t model_hash) const;
-  /// Replaces the inventory with the models the backend reported on disk (control thread, /api/tags).
-  void replace_inventory(std::vector<std::uint64_t> model_hashes);
+  /// Replaces the inventory (control thread, after /api/tags) and records the disk sizes.
+  void apply_tags(const std::vector<ListedModel>& models);
+  /// Replaces the loaded set (control thread, after /api/ps). A model not listed stays "loading" while
+  /// requests Corral placed for it still run here; otherwise it is no longer loaded.
+  void apply_ps(const std::vector<ListedModel>& models, std::int64_t now_ns);
 
  private:
   using Set = std::vector<std::uint64_t>;  // sorted, unique
-  std::atomic<std::shared_ptr<const Set>> set_;
+  std::atomic<std::shared_ptr<const Table>> table_;
   std::atomic<std::shared_ptr<const Set>> inventory_;  // null = not read yet
 };
 
-/// The routing keys of the models in an /api/ps or /api/tags answer (`models[].name`, normalised);
-/// names that do not normalise are skipped. Empty on malformed JSON.
-[[nodiscard]] std::vector<std::string> model_keys_in_listing(std::string_view json);
+/// The models of an /api/ps or /api/tags answer (`models[]`); names that do not normalise are skipped.
+/// Empty on malformed JSON.
+[[nodiscard]] std::vector<ListedModel> models_in_listing(std::string_view json);
 
 }  // namespace corral::models

@@ -1,6 +1,5 @@
 #include "models/model_poller.hpp"
 
-#include "lb/hash.hpp"
 #include "models/model_catalog.hpp"
 #include "upstream/http_get.hpp"
 
@@ -20,20 +19,13 @@ net::awaitable<void> ModelPoller::run() {
       if (!b->healthy.load(std::memory_order_relaxed)) continue;
       std::string tags_target = "/api/tags";  // named values: no temporaries in a co_await expression (GCC 12)
       auto tags = co_await upstream::http_get(pool_, b, std::move(tags_target), snap->config->health.timeout);
-      if (tags && tags->status == 200) {
-        std::vector<std::uint64_t> hashes;
-        for (const auto& key : model_keys_in_listing(tags->body)) hashes.push_back(lb::hash_key(key));
-        b->catalog.replace_inventory(std::move(hashes));
-      }
+      if (tags && tags->status == 200) b->catalog.apply_tags(models_in_listing(tags->body));
       std::string ps_target = "/api/ps";
       auto ps = co_await upstream::http_get(pool_, b, std::move(ps_target), snap->config->health.timeout);
-      if (ps && ps->status == 200) {
-        std::vector<std::uint64_t> hashes;
-        for (const auto& key : model_keys_in_listing(ps->body)) hashes.push_back(lb::hash_key(key));
-        b->catalog.replace(std::move(hashes));
-      }
+      if (ps && ps->status == 200) b->catalog.apply_ps(models_in_listing(ps->body), upstream::steady_ns());
     }
-    polled_.store(true, std::memory_order_relaxed);
+    const bool prewarmed = lifecycle_.tick(snap, upstream::steady_ns(), co_await net::this_coro::executor);
+    if (prewarmed) polled_.store(true, std::memory_order_relaxed);
     timer_->expires_after(snap->config->models_poll_interval);
     co_await timer_->async_wait();
   }

@@ -2,12 +2,14 @@
 // the control thread, GET /api/tags (models on disk) and /api/ps (models loaded) from every healthy
 // backend (keep-alive pool) and replace its inventory and warm set. Traffic marks models warm in between
 // (proxy handler), so the poller mostly confirms and forgets. `polled` is set after the first round
-// (/readyz waits for it, so a ready gateway never sends a model to a backend that lacks it).
+// (/readyz waits for it, so a ready gateway never sends a model to a backend that lacks it) and every
+// prewarm model is loaded somewhere; after each round the lifecycle (prewarm, idle unload) runs.
 #pragma once
 
 #include <atomic>
 
 #include "common/asio.hpp"
+#include "models/model_lifecycle.hpp"
 #include "upstream/backend_registry.hpp"
 #include "upstream/connection_pool.hpp"
 
@@ -28,6 +30,7 @@ class ModelPoller final {
   std::atomic<bool>& polled_;
   bool stopped_ = false;
   std::unique_ptr<SteadyTimer> timer_;
+  ModelLifecycle lifecycle_;
 };
 
 }  // namespace corral::models

@@ -13,6 +13,7 @@
 #include "http/error_response.hpp"
 #include "http/headers.hpp"
 #include "lb/hash.hpp"
+#include "models/delete_guard.hpp"
 #include "net/disconnect_watch.hpp"
 #include "proxy/accounting.hpp"
 #include "proxy/aggregate.hpp"
@@ -165,7 +166,7 @@ net::awaitable<Completion> relay(Forward& f, upstream::PoolMember& m, ResponsePa
     case RelayEnd::kComplete:
       if (p.keep_alive() && ex.conn->buffer.size() == 0) f.ctx.pool.give_back(m.backend->uid, std::move(ex.conn));
       if (status == 200 && model_hash != 0) take_final_counts(f.rec, tail);
-      if (model_hash != 0 && status == 200) m.backend->catalog.mark_served(model_hash);
+      if (model_hash != 0 && status == 200) m.backend->catalog.mark_served(model_hash, f.rec.load_duration);  // lifecycle
       co_return finish(f.rec, static_cast<int>(status), keep);
     case RelayEnd::kUpstreamFailed:
     case RelayEnd::kUpstreamIdle: {
@@ -210,6 +211,14 @@ net::awaitable<Completion> forward(Forward& f) {
   input->model_hash = input->model_key.empty() ? 0 : lb::hash_key(input->model_key);
   input->snapshot = f.snap;
   input->pool = f.snap->matcher.pool_for(input->model_key);
+  input->endpoint = route.endpoint;  // lifecycle: placement, pull slots, named backend, delete guard
+  if (const auto named = req.msg.find("X-Corral-Backend"); named != req.msg.end()) input->target_backend = named->value();
+  if (route.endpoint == routing::Endpoint::kDelete) {
+    if (auto why = models::delete_refusal(*f.snap, input->pool, input->model_key)) {
+      f.rec.status = 409;
+      co_return co_await answer_text(req, 409, "application/json; charset=utf-8", http1::error_body(req.route.family, 409, *why));
+    }
+  }
   f.rec.pool = static_cast<std::int32_t>(input->pool);
   const upstream::PoolState& pool = f.snap->pools[input->pool];
   input->tried.assign(pool.members.size(), false);

@@ -1,0 +1,138 @@
+// A load is marked in the catalog before it is sent (loading_since plus one of the model's slots), so
+// the data path joins it instead of starting another and the next tick does not send it twice; the slot
+// is given back and the pool queue kicked when the answer comes, since waiting requests may now fit.
+// Unloads are marked at once too: the backend stops counting as warm before the server has let go.
+#include "models/model_lifecycle.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "common/log.hpp"
+#include "lb/hash.hpp"
+#include "models/control_request.hpp"
+#include "models/placement_view.hpp"
+#include "routing/model_name.hpp"
+
+namespace corral::models {
+namespace {
+
+// The cost of loading `hash` on member `i`, or nullopt when it cannot go there now.
+std::optional<std::int64_t> load_cost(const upstream::Snapshot& snap, const upstream::PoolState& pool, std::size_t i,
+                                      std::uint64_t hash, std::string_view key, std::int64_t now_ns) {
+  const upstream::PoolMember& m = *pool.members[i];
+  const config::BackendConfig& bc = pool.config->backends[i];
+  const auto state = m.backend->catalog.state(hash, key);
+  const placement::WorkerFacts facts = worker_facts(bc, *state, snap.config->placement.load_rate);
+  const auto table = m.backend->catalog.table();
+  std::vector<placement::Resident> residents;
+  gather_residents(snap, *table, hash, residents);
+  const auto a = placement::assess(facts, residents, now_ns, false, rules_of(snap.config->placement));
+  if (a.fit != placement::Fit::kFree && a.fit != placement::Fit::kEvict) return std::nullopt;
+  return a.cost_ns;
+}
+
+double keep_alive_seconds(const config::ModelRoute& rule) {
+  if (!rule.keep_alive || rule.keep_alive->count() < 0) return -1;  // prewarm: keep loaded
+  return std::chrono::duration<double>(*rule.keep_alive).count();
+}
+
+net::awaitable<void> load(std::shared_ptr<upstream::Backend> backend, std::shared_ptr<ModelState> state,
+                          std::shared_ptr<admission::PoolQueue> queue, std::string body, std::chrono::nanoseconds timeout) {
+  const int status = co_await post_json(backend, "/api/generate", std::move(body), timeout);
+  if (status == 200) {
+    backend->catalog.mark_served(lb::hash_key(state->key));
+    log::info("loaded model {} on backend {}", state->key, backend->name);
+  } else {
+    state->loading_since_ns.store(0);
+    log::warn("loading model {} on backend {} failed (status {})", state->key, backend->name, status);
+  }
+  state->slots->give_back();
+  if (queue) queue->kick();
+}
+
+net::awaitable<void> unload(std::shared_ptr<upstream::Backend> backend, std::string body, std::chrono::nanoseconds timeout) {
+  (void)co_await post_json(backend, "/api/generate", std::move(body), timeout);
+}
+
+}  // namespace
+
+std::string exact_model(std::string_view match) {
+  if (match.find_first_of("*?") != std::string_view::npos) return {};
+  return routing::model_key(match).value_or(std::string());
+}
+
+bool ModelLifecycle::tick(const upstream::SnapshotPtr& snapshot, std::int64_t now_ns, const net::any_io_executor& ex) {
+  const upstream::Snapshot& snap = *snapshot;
+  bool prewarmed = true;
+  for (const config::ModelRoute& rule : snap.config->models) {
+    const std::string key = exact_model(rule.match);
+    if (key.empty()) continue;
+    const std::uint32_t keep = std::max<std::uint32_t>(rule.min_replicas.value_or(0), rule.prewarm ? 1 : 0);
+    const bool unloads = rule.keep_alive && rule.keep_alive->count() > 0;
+    if (keep == 0 && !unloads) continue;
+    const std::uint64_t hash = lb::hash_key(key);
+    const auto pool_index = snap.config->pool_index(rule.pool);
+    if (!pool_index) continue;
+    const upstream::PoolState& pool = snap.pools[*pool_index];
+    const std::int64_t now = now_ns;
+
+    std::uint32_t loaded = 0;
+    std::uint32_t warm = 0;
+    for (const auto& m : pool.members) {
+      if (!m->eligible(now)) continue;
+      if (const auto s = m->backend->catalog.find(hash)) {
+        loaded += s->loaded.load() ? 1 : 0;
+        warm += m->backend->catalog.warm(hash) ? 1 : 0;
+      }
+    }
+    if (rule.prewarm && loaded == 0) prewarmed = false;
+
+    if (warm < keep) {
+      std::optional<std::size_t> best;
+      std::int64_t best_cost = 0;
+      for (std::size_t i = 0; i < pool.members.size(); ++i) {
+        const upstream::PoolMember& m = *pool.members[i];
+        if (!m.eligible(now) || m.backend->catalog.warm(hash) || !m.backend->catalog.may_have(hash)) continue;
+        const auto cost = load_cost(snap, pool, i, hash, key, now);
+        if (cost && (!best || *cost < best_cost)) {
+          best = i;
+          best_cost = *cost;
+        }
+      }
+      if (best) {
+        const auto& backend = pool.members[*best]->backend;
+        auto state = backend->catalog.state(hash, key);
+        state->slots->limit.store(pool.config->backends[*best].num_parallel);
+        if (state->slots->try_take()) {
+          state->loading_since_ns.store(now);
+          state->last_used_ns.store(now);
+          net::co_spawn(ex, load(backend, state, pool.queue, keep_alive_body(key, keep_alive_seconds(rule)),
+                                 snap.config->timeouts.first_byte),
+                        net::detached);
+        }
+      }
+    }
+
+    if (!unloads || pinned(snap, key)) continue;
+    // Idle replicas past keep_alive go, least recently used first, while more than `keep` stay loaded.
+    std::vector<std::pair<std::int64_t, std::size_t>> idle;
+    for (std::size_t i = 0; i < pool.members.size(); ++i) {
+      const auto s = pool.members[i]->backend->catalog.find(hash);
+      if (!s || !s->loaded.load() || s->loading_since_ns.load() != 0 || s->slots->in_flight.load() != 0) continue;
+      const std::int64_t last = s->last_used_ns.load();
+      if (now - last >= rule.keep_alive->count()) idle.emplace_back(last, i);
+    }
+    std::sort(idle.begin(), idle.end());
+    for (const auto& [last, i] : idle) {
+      if (loaded <= keep) break;
+      const auto& backend = pool.members[i]->backend;
+      backend->catalog.find(hash)->loaded.store(false);
+      --loaded;
+      log::info("unloading idle model {} from backend {}", key, backend->name);
+      net::co_spawn(ex, unload(backend, keep_alive_body(key, 0), snap.config->timeouts.connect), net::detached);
+    }
+  }
+  return prewarmed;
+}
+
+}  // namespace corral::models

@@ -1,0 +1,32 @@
+// What placement (placement/placement.hpp) sees of a backend, built from its ModelCatalog and the
+// configuration: the facts about the requested model, the other models resident there, which models are
+// pinned, and the rules. Shared by the data path's pick (proxy/backend_pick) and the control plane's
+// prewarm (model_lifecycle), so both judge room on a GPU the same way.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "models/model_catalog.hpp"
+#include "placement/placement.hpp"
+#include "upstream/backend_registry.hpp"
+
+namespace corral::models {
+
+/// True when the first rule matching `key` says `pinned: true`.
+[[nodiscard]] bool pinned(const upstream::Snapshot& snap, std::string_view key);
+
+/// The configured placement rules.
+[[nodiscard]] placement::Rules rules_of(const config::PlacementConfig& p);
+
+/// The requested model's facts on a backend configured as `backend`.
+[[nodiscard]] placement::WorkerFacts worker_facts(const config::BackendConfig& backend, const ModelState& state,
+                                                  std::uint64_t load_rate);
+
+/// The models other than `except` loaded or loading in `table`, as placement residents (tag = index into
+/// `table`). A model still loading counts as busy: it cannot be evicted.
+void gather_residents(const upstream::Snapshot& snap, const ModelCatalog::Table& table, std::uint64_t except,
+                      std::vector<placement::Resident>& out);
+
+}  // namespace corral::models

@@ -1,0 +1,106 @@
+// Model placement on simulator fleets (docs/models.md): warm backends first, one load for a burst on a
+// cold model (single flight), never a model on a backend whose VRAM it exceeds, one more replica under
+// queue pressure and idle replicas unloaded afterwards, prewarm before readiness. Evidence comes from
+// the simulators' own counters (/sim/stats loads, unloads, loaded, requests).
+#include "integration/lifecycle_fleet.hpp"
+
+namespace corral::gwtest {
+namespace {
+
+// A simulator whose loads take about `load_gbps` per GB (slow enough that a burst overlaps the load).
+Server slow_sim(std::vector<std::string> models, const std::string& load_gbps, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args{"sim", "--listen", "127.0.0.1:0", "--load-gbps", load_gbps, "--tokens-per-second", "200"};
+  for (auto& m : models) {
+    args.push_back("--model");
+    args.push_back(m);
+  }
+  for (auto& e : extra) args.push_back(e);
+  return Server(std::move(args));
+}
+
+TEST(LifecyclePlacement, WarmWorkerIsPreferredOverIdleColdOnes) {
+  auto a = start_sim({"m1=1GB", "m2=1GB"});
+  auto b = start_sim({"m1=1GB", "m2=1GB"});
+  auto c = start_sim({"m1=1GB", "m2=1GB"});
+  // One model warm on each of two different workers: a hash or least-loaded choice would miss at least one.
+  preload(a, "m1");
+  preload(b, "m2");
+  Server gw({"serve", "-c", fleet_config({{&a, "24GB"}, {&b, "24GB"}, {&c, "24GB"}})});
+  ASSERT_TRUE(wait_ready(gw));
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(request(gw.address, "POST", "/api/generate", generate_body("m1", 1)).status, 200);
+    ASSERT_EQ(request(gw.address, "POST", "/api/generate", generate_body("m2", 1)).status, 200);
+  }
+  EXPECT_EQ(fleet_stat({&a, &b, &c}, "loads"), 2);  // the two preloads, nothing more
+  EXPECT_EQ(stat(a, "requests"), 1 + 4);
+  EXPECT_EQ(stat(b, "requests"), 1 + 4);
+  EXPECT_EQ(stat(c, "requests"), 0);
+}
+
+TEST(LifecyclePlacement, ConcurrentRequestsForAColdModelCauseOneLoad) {
+  // 2 GB at 2 GB/s: a one-second load that the whole burst arrives during.
+  auto a = slow_sim({"big=2GB"}, "2");
+  auto b = slow_sim({"big=2GB"}, "2");
+  auto c = slow_sim({"big=2GB"}, "2");
+  Server gw({"serve", "-c", fleet_config({{&a, "24GB", 2}, {&b, "24GB", 2}, {&c, "24GB", 2}})});
+  ASSERT_TRUE(wait_ready(gw));
+  EXPECT_EQ(concurrent_generate(gw, "big", 8), 8);
+  EXPECT_EQ(fleet_stat({&a, &b, &c}, "loads"), 1);
+  EXPECT_EQ(replicas_of({&a, &b, &c}, "big:latest"), 1);
+}
+
+TEST(LifecyclePlacement, AModelNeverGoesWhereItExceedsTheVram) {
+  auto s1 = start_sim({"huge=4GB", "tiny=100MB"}, {"--vram", "2GB"});
+  auto s2 = start_sim({"huge=4GB", "tiny=100MB"}, {"--vram", "2GB"});
+  auto s3 = start_sim({"huge=4GB", "tiny=100MB"}, {"--vram", "2GB"});
+  auto big = start_sim({"huge=4GB", "tiny=100MB"}, {"--vram", "24GB"});
+  Server gw({"serve", "-c", fleet_config({{&s1, "2GB", 4}, {&s2, "2GB", 4}, {&s3, "2GB", 4}, {&big, "24GB", 4}})});
+  ASSERT_TRUE(wait_ready(gw));
+  // Concurrency spreads a least-loaded choice; VRAM must still keep `huge` on the one card it fits.
+  EXPECT_EQ(concurrent_generate(gw, "huge", 12), 12);
+  EXPECT_EQ(stat(big, "requests"), 12);
+  EXPECT_EQ(fleet_stat({&s1, &s2, &s3}, "requests"), 0);
+  // A model too large for every backend is refused by the gateway, not sent to fail on a GPU.
+  auto only_small = start_sim({"huge=4GB"}, {"--vram", "2GB"});
+  Server gw2({"serve", "-c", fleet_config({{&only_small, "2GB"}})});
+  ASSERT_TRUE(wait_ready(gw2));
+  EXPECT_EQ(request(gw2.address, "POST", "/api/generate", generate_body("huge", 1)).status, 503);
+  EXPECT_EQ(stat(only_small, "requests"), 0);
+}
+
+TEST(LifecyclePlacement, QueuePressureAddsAReplicaAndIdleReplicasAreUnloaded) {
+  auto a = start_sim({"m=1GB"});
+  auto b = start_sim({"m=1GB"});
+  auto c = start_sim({"m=1GB"});
+  const std::vector<const Server*> fleet{&a, &b, &c};
+  Server gw({"serve", "-c", fleet_config({{&a, "24GB"}, {&b, "24GB"}, {&c, "24GB"}},
+                                         "models:\n  - match: m\n    pool: gpu\n    keep_alive: 1s\n"
+                                         "    min_replicas: 1\n    max_replicas: 2\n"
+                                         "placement:\n  replicate_queue_depth: 3\n")});
+  ASSERT_TRUE(wait_ready(gw));
+  // num_parallel 1 and 40 tokens each: a burst of 16 queues far past the threshold of 3.
+  EXPECT_EQ(concurrent_generate(gw, "m", 16, 40), 16);
+  EXPECT_EQ(fleet_stat(fleet, "loads"), 2);  // one replica more, and no more than max_replicas
+  EXPECT_EQ(replicas_of(fleet, "m:latest"), 2);
+  // Idle past keep_alive: unloaded down to min_replicas, by the gateway (the sims keep models 5 minutes).
+  ASSERT_TRUE(wait_until([&] { return replicas_of(fleet, "m:latest") == 1; }));
+  EXPECT_EQ(fleet_stat(fleet, "unloads"), 1);
+  EXPECT_EQ(fleet_stat(fleet, "evictions"), 0);
+}
+
+TEST(LifecyclePlacement, PrewarmedModelIsLoadedBeforeReadiness) {
+  auto a = slow_sim({"warm=2GB", "other=1GB"}, "2");
+  auto b = slow_sim({"warm=2GB", "other=1GB"}, "2");
+  const std::vector<const Server*> fleet{&a, &b};
+  Server gw({"serve", "-c", fleet_config({{&a, "24GB"}, {&b, "24GB"}},
+                                         "models:\n  - match: warm\n    pool: gpu\n    prewarm: true\n")});
+  ASSERT_TRUE(wait_ready(gw));
+  // Ready implies loaded: the check runs after /readyz said 200, whatever the timing of the load.
+  EXPECT_EQ(replicas_of(fleet, "warm:latest"), 1);
+  EXPECT_EQ(fleet_stat(fleet, "loads"), 1);
+  ASSERT_EQ(request(gw.address, "POST", "/api/generate", generate_body("warm", 1)).status, 200);
+  EXPECT_EQ(fleet_stat(fleet, "loads"), 1);
+}
+
+}  // namespace
+}  // namespace corral::gwtest
