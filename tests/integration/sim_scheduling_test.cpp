@@ -141,4 +141,36 @@ TEST(SimScheduling, ColdLoadTakesSizeOverLoadSpeedAndShowsInLoadDuration) {
   EXPECT_EQ(stat(sim.address, "loads"), 2);
 }
 
+TEST(SimScheduling, KeepAliveExpiryAndTheLoadAndUnloadCommandsShowInPs) {
+  // The default keep-alive is long: the expiry timer waits on it and must re-arm for a shorter one.
+  auto sim = start_sim({"--model", "llama3:8b=1GB", "--keep-alive", "1h", "--tokens-per-second", "0",
+                        "--load-gbps", "1000"});
+  const auto& addr = sim.address;
+  auto command = [&](std::string_view keep_alive) {
+    const auto r = http_post(addr, "/api/generate",
+                             R"({"model":"llama3:8b","prompt":"","keep_alive":)" + std::string(keep_alive) + "}");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body).at("done_reason").as_string();
+  };
+  auto ps_models = [&] { return json::parse(http_get(addr, "/api/ps").body).at("models").as_array(); };
+
+  EXPECT_EQ(command(R"("300ms")"), "load");
+  ASSERT_EQ(ps_models().size(), 1u);
+  ASSERT_TRUE(eventually([&] { return ps_models().empty(); }));
+  EXPECT_EQ(stat(addr, "unloads"), 1);
+
+  // Negative = forever: Ollama shows an expiry about 292 years away.
+  EXPECT_EQ(command("-1"), "load");
+  const auto pinned = ps_models();
+  ASSERT_EQ(pinned.size(), 1u);
+  const std::string expires(pinned[0].at("expires_at").as_string());
+  EXPECT_GE(std::stoi(expires.substr(0, 4)), 2200) << expires;
+
+  // keep_alive 0 with an empty prompt unloads even a pinned model.
+  EXPECT_EQ(command("0"), "unload");
+  ASSERT_TRUE(eventually([&] { return ps_models().empty(); }));
+  EXPECT_EQ(stat(addr, "unloads"), 2);
+  EXPECT_EQ(stat(addr, "loads"), 2);
+}
+
 }  // namespace
