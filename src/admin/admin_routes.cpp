@@ -8,14 +8,20 @@
 namespace corral::admin {
 namespace {
 
-enum class Page { kNone, kHtml, kMetrics, kStatus };
+enum class Page { kNone, kHtml, kMetrics, kStatus, kScale };
 
 Page page_for(const proxy::GatewayState& gw, std::string_view path, bool admin_listener) {
   if (path == "/corral/") return Page::kHtml;
   if (path == "/corral/api/status") return Page::kStatus;
+  if (path == "/corral/api/scale") return Page::kScale;
   if (path == "/metrics" && (admin_listener || !gw.admin_listener)) return Page::kMetrics;
   if (path == "/" && admin_listener) return Page::kHtml;
   return Page::kNone;
+}
+
+// The advisor keeps state and is not thread-safe: it runs on the control thread.
+net::awaitable<std::string> run_scale(proxy::GatewayState* gw) {
+  co_return gw->scale ? gw->scale() : std::string(R"({"pools":[]})");
 }
 
 }  // namespace
@@ -42,6 +48,10 @@ net::awaitable<std::optional<std::string>> answer_observability(proxy::GatewaySt
       co_return http1::simple_response(200, metrics::kPrometheusContentType, gw.metrics.prometheus_text(), o);
     case Page::kStatus: {
       const std::string body = co_await fleet_status_json(gw, pool);
+      co_return http1::simple_response(200, "application/json", body, o);
+    }
+    case Page::kScale: {
+      const std::string body = co_await net::co_spawn(gw.control, run_scale(&gw), net::use_awaitable);
       co_return http1::simple_response(200, "application/json", body, o);
     }
     case Page::kNone:

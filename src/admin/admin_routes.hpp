@@ -1,6 +1,6 @@
 // Where the operator's pages are served (docs/observability.md): on the admin listener `/` and
-// `/corral/` (the status page), `/metrics`, `/corral/api/status`; on the main listener `/corral/`,
-// `/corral/api/status`, and `/metrics` only when no admin listener is configured (quick mode included).
+// `/corral/` (the status page), `/metrics`, `/corral/api/status`, `/corral/api/scale`; on the main
+// listener the same `/corral/` paths, and `/metrics` only when no admin listener is configured.
 // Everything else is left to the caller (the proxy, or the admin listener's own calls).
 #pragma once
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "admin/scale_loop.hpp"
 #include "common/log.hpp"
 #include "config/config_loader.hpp"
 #include "config/endpoint_address.hpp"
@@ -50,6 +51,7 @@ struct Server::Impl {
   upstream::ConnectionPool control_pool;
   std::unique_ptr<upstream::HealthChecker> health;
   std::unique_ptr<models::ModelPoller> poller;
+  std::unique_ptr<admin::ScaleLoop> scale;
   net::signal_set signals{control, SIGINT, SIGTERM, SIGHUP};
 
   std::optional<std::string> reload();
@@ -120,6 +122,7 @@ net::awaitable<void> Server::Impl::drain() {
   if (const auto left = gw.connections.load(); left > 0) log::warn("drain timeout: closing {} connections", left);
   health->stop();
   poller->stop();
+  scale->stop();
   control_pool.clear();
   error_code ec;
   signals.cancel(ec);
@@ -185,6 +188,9 @@ int Server::run() {
   net::co_spawn(s.control, s.health->run(), net::detached);
   net::co_spawn(s.control, s.health->sweep_ejections(), net::detached);
   net::co_spawn(s.control, s.poller->run(), net::detached);
+  s.scale = std::make_unique<admin::ScaleLoop>(s.gw);
+  s.gw.scale = [&s] { return s.scale->evaluate(); };
+  net::co_spawn(s.control, s.scale->run(), net::detached);
   net::co_spawn(s.control, s.signal_loop(), net::detached);
   s.main_listener->start();
   if (s.admin_listener) s.admin_listener->start();

@@ -43,6 +43,8 @@ struct GatewayState {
   /// Reloads the configuration file (control thread only): nullopt on success, else the error text.
   /// Set by the app; empty in quick mode (nothing to reload).
   std::function<std::optional<std::string>()> reload;
+  /// Evaluates the scale advisor and returns /corral/api/scale's JSON (control thread only; set by the app).
+  std::function<std::string()> scale;
 
   /// Every request's counters and histograms (lock-free; ids published in metric_ids).
   metrics::CorralMetrics metrics;

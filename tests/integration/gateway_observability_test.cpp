@@ -132,6 +132,45 @@ TEST(GatewayObservability, QueueDepthActiveRequestsAndRejectionsByPool) {
   EXPECT_EQ(sum_samples(m, "ollama_gateway_queue_wait_seconds_count", R"(pool="p")"), 2);
 }
 
+TEST(GatewayObservability, ScaleRecommendationFollowsThePoolQueue) {
+  auto sim = start_sim({"llama3:8b=1GB"}, {"--tokens-per-second", "10"});
+  Server gw({"serve", "-c", write_temp("listen: 127.0.0.1:0\nthreads: 2\nadmin:\n  listen: 127.0.0.2:0\n"
+                                       "pools:\n  - name: p\n    backends:\n      - url: " + sim.url() +
+                                       "\n        max_inflight: 1\nqueue: {max_length: 20, timeout: 60s}\n")});
+  const std::string admin = gw.process->line().substr(6);  // "admin HOST:PORT"
+  ASSERT_TRUE(wait_ready(gw));
+  const auto pool_p = [&] {
+    return parse_json(request(admin, "GET", "/corral/api/scale").body).at("pools").as_array().at(0).as_object();
+  };
+  EXPECT_EQ(pool_p().at("recommended").as_int64(), 1);
+  EXPECT_EQ(pool_p().at("direction").as_string(), "hold");
+
+  Client running(gw.address);
+  ASSERT_EQ(running.start_stream("POST", "/api/generate", generate_body("llama3:8b", 500, true)), 200);
+  ASSERT_TRUE(running.next_line());
+  // The seed's rule: more than 10 queued per worker asks for one more worker.
+  constexpr int kQueued = 11;
+  std::vector<std::thread> queued;
+  for (int i = 0; i < kQueued; ++i) {
+    queued.emplace_back([&] { (void)request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1)); });
+  }
+  // Each call is one observation; the one that sees the queue past the threshold steps up once.
+  boost::json::object up;
+  ASSERT_TRUE(wait_until([&] {
+    up = pool_p();
+    return up.at("recommended").as_int64() != 1;
+  }));
+  EXPECT_EQ(up.at("recommended").as_int64(), 2);
+  EXPECT_EQ(up.at("direction").as_string(), "up");
+  EXPECT_GT(up.at("queued").as_int64(), 10);
+  EXPECT_EQ(pool_p().at("recommended").as_int64(), 2);  // the cooldown holds it: no second step
+  EXPECT_EQ(sum_samples(request(admin, "GET", "/metrics").body, "ollama_gateway_recommended_workers", R"(pool="p")"), 2);
+  running.close();
+  for (auto& t : queued) t.join();
+  // Within the cooldowns the recommendation holds once the queue is gone.
+  EXPECT_EQ(pool_p().at("recommended").as_int64(), 2);
+}
+
 std::string fleet_config(const Server& a, const Server& b, const std::string& log_path) {
   return "listen: 127.0.0.1:0\nthreads: 2\nadmin:\n  listen: 127.0.0.2:0\n"
          "access_log:\n  path: " + log_path + "\n"

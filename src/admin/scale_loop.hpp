@@ -1,0 +1,38 @@
+// Runs the ScaleAdvisor (metrics/scale_advisor.hpp) for the gateway: every kInterval on the control
+// thread, and when /corral/api/scale is asked (posted to the control thread, since the advisor is not
+// thread-safe), it feeds each pool's signal, publishes ollama_gateway_recommended_workers{pool} and
+// returns the recommendation as JSON. The signal is the pool's configured workers and its admission
+// queue; the VRAM part of the rule needs per-worker VRAM use the gateway does not read yet (0).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "common/asio.hpp"
+#include "metrics/scale_advisor.hpp"
+#include "proxy/gateway_state.hpp"
+
+namespace corral::admin {
+
+class ScaleLoop final {
+ public:
+  /// The seed's cadence (15 s): often enough for an HPA, rare enough to be free.
+  static constexpr std::chrono::seconds kInterval{15};
+
+  explicit ScaleLoop(proxy::GatewayState& gw) : gw_(gw) {}
+
+  /// One observation of every pool now; returns `{"pools":[...]}` (docs/observability.md). Control thread.
+  std::string evaluate();
+  /// Evaluates every kInterval until stop(). Control thread.
+  net::awaitable<void> run();
+  void stop();
+
+ private:
+  proxy::GatewayState& gw_;
+  metrics::ScaleAdvisor advisor_;
+  std::unique_ptr<SteadyTimer> timer_;
+  bool stopped_ = false;
+};
+
+}  // namespace corral::admin
