@@ -157,7 +157,8 @@ Corral demo fleet is up (config: $CONFIG)
 EOF
 for n in "${NAMES[@]}"; do printf '  %-13s http://%s/sim/stats\n' "$n" "${SIM[$n]}"; done
 echo
-echo "Driving traffic with $CLIENTS clients for ${DURATION}s (Ctrl-C stops early)..."
+echo "Driving traffic with $CLIENTS clients for ${DURATION}s (Ctrl-C stops early)."
+echo "Each line: requests finished, then per worker active/queued requests and [loaded models]."
 
 CLIENT_PGIDS=()
 for ((c = 0; c < CLIENTS; c++)); do
@@ -184,7 +185,7 @@ summary_line() {
   line=$(printf '[%3ss] done %4s (errors %s) |' "$1" "$done" "$errors")
   for n in "${NAMES[@]}"; do
     json=$(curl -s --max-time 2 "http://${SIM[$n]}/sim/stats" || true)
-    line+=$(printf ' %s act %s q %s [%s] |' "$n" "$(stat_of "$json" active)" "$(stat_of "$json" queued)" \
+    line+=$(printf ' %s %s/%s [%s] |' "$n" "$(stat_of "$json" active)" "$(stat_of "$json" queued)" \
               "$(stat_of "$json" loaded)")
   done
   echo "$line"
@@ -212,5 +213,6 @@ for n in "${NAMES[@]}"; do
     "$(stat_of "$json" evictions)" "$(stat_of "$json" cancelled)" "$(stat_of "$json" rejected_busy)" \
     "$(stat_of "$json" loaded)"
 done
-requests_metric=$(curl -s --max-time 2 "http://$GW/metrics" | grep -c '^ollama_gateway_requests_total' || true)
-echo "  gateway /metrics: ${requests_metric} ollama_gateway_requests_total series"
+gateway_total=$(curl -s --max-time 2 "http://$GW/metrics" |
+  awk '/^ollama_gateway_requests_total/ { sum += $NF } END { printf "%d", sum }')
+echo "  the gateway counted $gateway_total requests (ollama_gateway_requests_total on /metrics)"
