@@ -171,6 +171,36 @@ TEST(GatewayObservability, ScaleRecommendationFollowsThePoolQueue) {
   EXPECT_EQ(pool_p().at("recommended").as_int64(), 2);
 }
 
+TEST(GatewayObservability, RetriesAndEjectionsAreCountedOnceRequestsStillOnce) {
+  auto sim = start_sim({"llama3:8b=1GB"});
+  // A backend nobody listens on: a port just closed. Health checks are too slow to notice within the
+  // test, so the data path meets it, retries elsewhere, and the outlier detector ejects it.
+  std::string dead;
+  {
+    boost::asio::io_context io;
+    tcp::acceptor a(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    dead = "http://127.0.0.1:" + std::to_string(a.local_endpoint().port());
+  }
+  Server gw({"serve", "-c", write_temp("listen: 127.0.0.1:0\nthreads: 2\nhealth: {interval: 1h}\n"
+                                       "outlier: {consecutive_failures: 2, max_ejection_percent: 50}\n"
+                                       "pools:\n  - name: p\n    policy: round_robin\n    backends:\n"
+                                       "      - url: " + dead + "\n        name: dead\n"
+                                       "      - url: " + sim.url() + "\n        name: alive\n")});
+  ASSERT_TRUE(wait_ready(gw));
+  constexpr int kN = 10;
+  for (int i = 0; i < kN; ++i) {
+    ASSERT_EQ(request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1)).status, 200);
+  }
+  const std::string m = request(gw.address, "GET", "/metrics").body;
+  EXPECT_EQ(sum_samples(m, "ollama_gateway_requests_total"), kN);  // a retried request is still one request
+  EXPECT_EQ(sum_samples(m, "ollama_backend_requests_total", R"(backend="alive")"), kN);
+  const double retries = sum_samples(m, "ollama_gateway_retries_total", R"(backend="dead")");
+  EXPECT_GE(retries, 2);  // until the second failure ejects it
+  EXPECT_EQ(sum_samples(m, "ollama_gateway_retries_total", R"(backend="alive")"), 0);
+  EXPECT_EQ(sum_samples(m, "ollama_backend_ejections_total", R"(backend="dead")"), 1);
+  EXPECT_EQ(sum_samples(m, "ollama_backend_up", R"(backend="dead")"), 0);  // ejected
+}
+
 std::string fleet_config(const Server& a, const Server& b, const std::string& log_path) {
   return "listen: 127.0.0.1:0\nthreads: 2\nadmin:\n  listen: 127.0.0.2:0\n"
          "access_log:\n  path: " + log_path + "\n"
@@ -244,6 +274,9 @@ TEST(GatewayObservability, StatusShowsLoadedModelAndDownWorker) {
   const std::string metrics = request(admin, "GET", "/metrics").body;
   EXPECT_EQ(sum_samples(metrics, "ollama_backend_up", R"(backend="gpu-b")"), 0);
   EXPECT_EQ(sum_samples(metrics, "ollama_backend_up", R"(backend="gpu-a")"), 1);
+  ASSERT_EQ(request(admin, "POST", "/corral/api/reload").status, 200);
+  EXPECT_EQ(sum_samples(request(admin, "GET", "/metrics").body, "ollama_gateway_config_reloads_total",
+                        R"(result="success")"), 1);
 }
 
 std::vector<boost::json::object> log_lines(const std::string& path) {
