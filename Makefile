@@ -65,5 +65,26 @@ bench-quick: build
 	@scripts/install-deps.sh --bench
 	bench/run.sh --quick
 
+# libFuzzer on the request head checks and model extraction (fuzz/), with clang; not part of `make test`.
+# FUZZ_SECONDS bounds the run (CI: a short smoke run); new inputs go to build-fuzz/corpus, seeded by the
+# hostile-request corpus. Run at length by hand: make fuzz FUZZ_SECONDS=3600.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 30
+FUZZ_SRCS := fuzz/fuzz_request_head.cpp src/http/request_checks.cpp src/common/error.cpp src/routing/router.cpp \
+             src/routing/request_info.cpp src/routing/model_name.cpp src/common/units.cpp src/lb/hash.cpp
+
+$(FUZZ_BUILD)/fuzz_request_head: $(FUZZ_SRCS) $(wildcard src/http/*.hpp src/routing/*.hpp src/common/*.hpp)
+	@scripts/install-deps.sh --fuzz
+	@mkdir -p $(FUZZ_BUILD)
+	clang++-14 -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -DBOOST_ASIO_NO_DEPRECATED -Isrc $(FUZZ_SRCS) -o $@ -lsimdjson -lfmt
+
+# Seeds: the hostile-request corpus without its `expect ...` first line.
+fuzz: $(FUZZ_BUILD)/fuzz_request_head
+	@mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/seeds
+	@for f in tests/corpus/requests/*.http; do tail -n +2 "$$f" > $(FUZZ_BUILD)/seeds/$$(basename "$$f"); done
+	$(FUZZ_BUILD)/fuzz_request_head -max_total_time=$(FUZZ_SECONDS) -dict=fuzz/http.dict -print_final_stats=1 \
+	  $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/seeds
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

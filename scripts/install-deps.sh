@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything Corral needs on Debian 12 from Debian's own archive (apt-get only).
 # Idempotent: when every package is already present it changes nothing and makes no network call.
-# Works as root or through sudo. Usage: scripts/install-deps.sh [--bench]
+# Works as root or through sudo. Usage: scripts/install-deps.sh [--bench] [--fuzz]
 #   --bench  also installs the contenders and tools of `make bench` (haproxy, nginx, wrk, ...).
+#   --fuzz   also installs clang 14 and its libFuzzer runtime, for `make fuzz` only.
 set -euo pipefail
 
 # Build and test dependencies. Boost comes from the versioned 1.81 family on purpose: the
@@ -17,9 +18,15 @@ PACKAGES=(
   python3 wrk   # the benchmark harness's smoke run (bench/bench.py --smoke) is part of make test
 )
 BENCH_PACKAGES=(haproxy nginx-light nghttp2-client gnuplot-nox linux-perf)
+FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 
 want=("${PACKAGES[@]}")
-if [[ "${1:-}" == "--bench" ]]; then want+=("${BENCH_PACKAGES[@]}"); fi
+for arg in "$@"; do
+  case "$arg" in
+    --bench) want+=("${BENCH_PACKAGES[@]}") ;;
+    --fuzz) want+=("${FUZZ_PACKAGES[@]}") ;;
+  esac
+done
 # Node.js and npm drive the official `ollama` and `openai` clients in tests. Debian's own packages
 # are used only for what is not on the PATH already: NodeSource's nodejs (on some machines) brings its
 # own npm and conflicts with Debian's npm package, while Debian's nodejs does not include npm.

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "auth/gatekeeper.hpp"
 #include "admin/scale_loop.hpp"
 #include "common/log.hpp"
 #include "config/config_loader.hpp"
@@ -27,10 +28,11 @@ std::string endpoint_text(const tcp::endpoint& ep) {
 }
 
 std::unique_ptr<netio::Listener> make_listener(net::io_context& control, const std::string& listen,
-                                               std::vector<netio::Worker*> workers, bool admin) {
+                                               std::vector<netio::Worker*> workers, bool admin,
+                                               auth::Gatekeeper& gatekeeper) {
   const auto hp = config::parse_host_port(listen);
   if (!hp) throw std::runtime_error("invalid listen address '" + listen + "'");
-  return std::make_unique<netio::Listener>(control, hp->host, hp->port, std::move(workers), admin);
+  return std::make_unique<netio::Listener>(control, hp->host, hp->port, std::move(workers), admin, gatekeeper);
 }
 
 }  // namespace
@@ -44,6 +46,7 @@ struct Server::Impl {
   unsigned threads;
   net::io_context control{1};
   proxy::GatewayState gw;
+  auth::Gatekeeper gatekeeper{config};  // before `workers`: their connections use it until destroyed
   std::vector<std::unique_ptr<netio::Worker>> workers;
   std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
   std::unique_ptr<netio::Listener> main_listener;
@@ -170,8 +173,12 @@ int Server::run() {
   s.start_workers();
   std::vector<netio::Worker*> workers;
   for (auto& w : s.workers) workers.push_back(w.get());
-  s.main_listener = make_listener(s.control, s.config.listen, workers, false);
-  if (!s.config.admin.listen.empty()) s.admin_listener = make_listener(s.control, s.config.admin.listen, workers, true);
+  s.main_listener = make_listener(s.control, s.config.listen, workers, false, s.gatekeeper);
+  if (!s.config.admin.listen.empty()) {
+    s.admin_listener = make_listener(s.control, s.config.admin.listen, workers, true, s.gatekeeper);
+  }
+  s.gatekeeper.start();
+  net::co_spawn(s.control, s.gatekeeper.sweep_loop(), net::detached);
 
   std::printf("%s\n", endpoint_text(s.main_listener->local_endpoint()).c_str());
   if (s.admin_listener) std::printf("admin %s\n", endpoint_text(s.admin_listener->local_endpoint()).c_str());

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace corral::auth {
@@ -28,7 +29,7 @@ struct RequestLimit {
 
 /// `limits` of a key (each optional; absent = unlimited).
 struct KeyLimits {
-  /// `limits.requests_per_interval` + `limits.interval`: request rate of this key across all its clients.
+  /// `limits.requests` + `limits.interval`: request rate of this key across all its clients.
   RequestLimit requests;
   /// `limits.tokens_per_minute` (integer, 0 = unlimited): generated tokens (eval_count of the final object,
   /// charged after the response). A key in debt is refused until the bucket has refilled above zero.
@@ -54,12 +55,16 @@ struct ApiKeyConfig {
 
 /// `auth`: who may call the public listener.
 struct AuthConfig {
-  /// `auth.enabled` (bool; default true, except false when every public listener is on loopback).
-  /// The loader resolves the default; here it is explicit.
-  bool enabled = true;
+  /// `auth.enabled` (bool; default: true when keys are configured or the public listener is not on
+  /// loopback, else false). nullopt = not written; resolve with auth_enabled().
+  std::optional<bool> enabled;
   /// `auth.keys` (list).
   std::vector<ApiKeyConfig> keys;
 };
+
+/// `auth.enabled` as written; else on when keys are configured or `listen_host` is not a loopback address
+/// (nor `localhost`): a gateway reachable from the network never runs open by accident.
+[[nodiscard]] bool auth_enabled(const AuthConfig& config, std::string_view listen_host);
 
 /// `rate_limits`: limits that do not depend on the key.
 struct RateLimitConfig {

@@ -64,7 +64,7 @@ std::string_view bearer_token(std::string_view value) {
   return value;
 }
 
-KeyStore::KeyStore(const AuthConfig& config) : enabled_(config.enabled) {
+KeyStore::KeyStore(const AuthConfig& config) : enabled_(config.enabled.value_or(true)) {
   std::unordered_set<std::string> names;
   std::unordered_set<std::string> digests;
   keys_.reserve(config.keys.size());

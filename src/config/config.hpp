@@ -11,7 +11,10 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/auth_config.hpp"
 #include "observe/access_log_config.hpp"
+#include "shared_state/redis_config.hpp"
+#include "tls/tls_config.hpp"
 
 namespace corral::config {
 
@@ -115,6 +118,8 @@ struct AdminConfig {
   /// `admin.listen` (HOST:PORT, default empty = no admin listener): when set, /metrics, /healthz, /readyz and
   /// the admin calls live there and nowhere else.
   std::string listen;
+  /// `admin.tls` (optional): TLS termination on the admin listener (docs/security.md).
+  tls::TlsConfig tls;
 };
 
 /// `queue`: each pool's bounded FIFO of requests waiting for a backend slot.
@@ -173,6 +178,12 @@ struct LimitsConfig {
   std::uint32_t max_headers = 100;
   /// `limits.max_uri` (size, default 8KiB): request-target bytes (-> 414).
   std::uint64_t max_uri = 8ULL * 1024;
+  /// `limits.max_connections` (integer, default 0 = unlimited): open client connections per listener; more
+  /// are closed at accept.
+  std::uint32_t max_connections = 0;
+  /// `limits.max_connections_per_ip` (integer, default 0 = unlimited): open client connections per peer
+  /// address (the socket address: X-Forwarded-For is not known at accept); more are closed at accept.
+  std::uint32_t max_connections_per_ip = 0;
 };
 
 /// `timeouts`: one per phase; no total request timeout, so long generations are never cut.
@@ -262,6 +273,16 @@ struct Config {
   Duration models_poll_interval = std::chrono::seconds(2);
   /// `placement`: see PlacementConfig.
   PlacementConfig placement;
+  /// `tls` (optional): TLS termination on the public listener (docs/security.md).
+  tls::TlsConfig tls;
+  /// `auth` (optional): API keys; see auth::AuthConfig and docs/security.md.
+  auth::AuthConfig auth;
+  /// `rate_limits` (optional): per client address; see auth::RateLimitConfig.
+  auth::RateLimitConfig rate_limits;
+  /// `trusted_proxies` (list of CIDRs, default empty): peers whose X-Forwarded-For is believed.
+  auth::TrustedProxyConfig trusted_proxies;
+  /// `redis` (optional; absent = state is local): see shared_state::RedisConfig.
+  std::optional<shared_state::RedisConfig> redis;
 
   /// Index into `pools` of the pool named `name`, or nullopt.
   [[nodiscard]] std::optional<std::size_t> pool_index(std::string_view name) const;

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "config/endpoint_address.hpp"
+#include "config/security_loader.hpp"
 #include "config/yaml_reader.hpp"
 
 namespace corral::config {
@@ -46,7 +47,7 @@ class Loader {
     if (!root.IsDefined() || root.IsNull()) r_.fail(YAML::Mark::null_mark(), "the configuration is empty");
     r_.check_map(root, {"listen", "threads", "admin", "pools", "models", "default_pool", "queue", "health",
                         "retries", "retry_budget", "affinity", "limits", "timeouts", "outlier",
-                        "models_poll_interval", "access_log", "placement"},
+                        "models_poll_interval", "access_log", "tls", "auth", "rate_limits", "trusted_proxies", "redis", "placement"},
                  "the top level");
     if (auto n = root["listen"]) c.listen = listen_address(n, "listen");
     if (auto n = root["threads"]) c.threads = static_cast<std::uint32_t>(r_.unsigned_int(n, "threads", 0, 1024));
@@ -66,6 +67,11 @@ class Loader {
     if (auto n = root["outlier"]) outlier(n, c.outlier);
     if (auto n = root["models_poll_interval"]) c.models_poll_interval = r_.duration(n, "models_poll_interval", false);
     if (auto n = root["placement"]) placement(n, c.placement);
+    if (auto n = root["tls"]) c.tls = load_tls(r_, n, "tls");
+    if (auto n = root["auth"]) c.auth = load_auth(r_, n);
+    if (auto n = root["rate_limits"]) c.rate_limits = load_rate_limits(r_, n);
+    if (auto n = root["trusted_proxies"]) c.trusted_proxies = load_trusted_proxies(r_, n);
+    if (auto n = root["redis"]) c.redis = load_redis(r_, n);
     default_pool(root, c);
     if (!c.admin.listen.empty() && c.admin.listen == c.listen) {
       r_.fail(root["admin"]["listen"], "admin.listen: must differ from listen");
@@ -81,7 +87,8 @@ class Loader {
   }
 
   void admin(const YAML::Node& n, Config& c) {
-    r_.check_map(n, {"listen"}, "admin");
+    r_.check_map(n, {"listen", "tls"}, "admin");
+    if (auto t = n["tls"]) c.admin.tls = load_tls(r_, t, "admin.tls");
     if (auto l = n["listen"]) {
       const std::string text = r_.string(l, "admin.listen");
       if (!text.empty()) c.admin.listen = listen_address(l, "admin.listen");
@@ -281,7 +288,9 @@ class Loader {
   }
 
   void limits(const YAML::Node& n, LimitsConfig& l) {
-    r_.check_map(n, {"max_body", "max_header", "max_headers", "max_uri"}, "limits");
+    r_.check_map(n, {"max_body", "max_header", "max_headers", "max_uri", "max_connections", "max_connections_per_ip"}, "limits");
+    if (auto v = n["max_connections"]) l.max_connections = static_cast<std::uint32_t>(r_.unsigned_int(v, "limits.max_connections", 0, kMaxCount));
+    if (auto v = n["max_connections_per_ip"]) l.max_connections_per_ip = static_cast<std::uint32_t>(r_.unsigned_int(v, "limits.max_connections_per_ip", 0, kMaxCount));
     if (auto v = n["max_body"]) l.max_body = r_.size(v, "limits.max_body", 1);
     if (auto v = n["max_header"]) l.max_header = r_.size(v, "limits.max_header", 1024);
     if (auto v = n["max_headers"]) l.max_headers = static_cast<std::uint32_t>(r_.unsigned_int(v, "limits.max_headers", 1, 10'000));

@@ -44,6 +44,7 @@ std::string simple_response(int status, std::string_view content_type, std::stri
     out += options.allow;
     out += "\r\n";
   }
+  if (options.bearer_challenge) out += "WWW-Authenticate: Bearer realm=\"corral\"\r\n";
   if (!options.request_id.empty()) {
     out += "X-Request-ID: ";
     out += options.request_id;
@@ -55,6 +56,14 @@ std::string simple_response(int status, std::string_view content_type, std::stri
   return out;
 }
 
+std::string refusal_response(int status, routing::ErrorFamily family, std::string_view message,
+                             const ResponseOptions& options) {
+  return simple_response(status,
+                         family == routing::ErrorFamily::kOllama ? "application/json; charset=utf-8"
+                                                                 : "application/json",
+                         error_body(family, status, message), options);
+}
+
 std::string error_response(const ProxyError& error, routing::ErrorFamily family, ResponseOptions options) {
   const ErrorInfo& info = error_info(error.kind);
   const int status = info.status;
@@ -63,11 +72,7 @@ std::string error_response(const ProxyError& error, routing::ErrorFamily family,
   }
   if (info.retry_after && options.retry_after == 0) options.retry_after = 1;
   if (!info.retry_after) options.retry_after = 0;
-  const std::string body = error_body(family, status, error.message());
-  return simple_response(status,
-                         family == routing::ErrorFamily::kOllama ? "application/json; charset=utf-8"
-                                                                 : "application/json",
-                         body, options);
+  return refusal_response(status, family, error.message(), options);
 }
 
 }  // namespace corral::http1

@@ -20,6 +20,7 @@ struct ResponseOptions {
   std::uint32_t retry_after = 0;  ///< seconds; 0 = no Retry-After field
   std::string_view request_id;    ///< echoed as X-Request-ID when not empty
   std::string_view allow;         ///< an Allow field (405) when not empty
+  bool bearer_challenge = false;  ///< `WWW-Authenticate: Bearer` (a 401 from the API-key check)
 };
 
 /// The JSON error body for `family` (no trailing newline, Go escaping). The OpenAI `type` follows
@@ -29,6 +30,11 @@ struct ResponseOptions {
 /// A whole response: status line, Content-Type, Content-Length, the options' fields, body.
 [[nodiscard]] std::string simple_response(int status, std::string_view content_type, std::string_view body,
                                           const ResponseOptions& options);
+
+/// A refusal made by the gateway's own checks (401, 403, 429...) as a whole response, with the body in
+/// `family`'s shape.
+[[nodiscard]] std::string refusal_response(int status, routing::ErrorFamily family, std::string_view message,
+                                           const ResponseOptions& options);
 
 /// A gateway error as a whole response: 404/405 as gin's text, everything else as JSON in `family`'s
 /// shape. Sets Retry-After when the table says so and options.retry_after is 0 (then 1 second).

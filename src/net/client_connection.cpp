@@ -33,16 +33,21 @@ std::string status_json(std::string_view status) { return std::string(R"({"statu
 
 }  // namespace
 
-ClientConnection::ClientConnection(tcp::socket socket, Worker& worker, bool admin)
-    : stream_(std::move(socket)), header_timer_(stream_.get_executor()), worker_(worker), admin_(admin) {
+ClientConnection::ClientConnection(tcp::socket socket, Worker& worker, ConnectionOrigin origin)
+    : stream_(std::move(socket)),
+      header_timer_(stream_.get_executor()),
+      worker_(worker),
+      admin_(origin.admin),
+      gatekeeper_(*origin.gatekeeper),
+      peer_(auth::normalize(origin.peer)),
+      ticket_(std::move(origin.ticket)) {
+  client_ip_ = peer_.to_string();
   error_code ec;
-  const auto peer = stream_.socket().remote_endpoint(ec);
-  if (!ec) client_ip_ = peer.address().to_string();
-  stream_.socket().set_option(tcp::no_delay(true), ec);
+  stream_.socket().set_option(tcp::no_delay(true), ec);  // fails harmlessly on a TLS socket pair
 }
 
-void start_connection(tcp::socket socket, Worker& worker, bool admin) {
-  auto conn = std::make_shared<ClientConnection>(std::move(socket), worker, admin);
+void start_connection(tcp::socket socket, Worker& worker, ConnectionOrigin origin) {
+  auto conn = std::make_shared<ClientConnection>(std::move(socket), worker, std::move(origin));
   net::co_spawn(worker.ioc, conn->run(), [conn](std::exception_ptr e) {
     if (!e) return;
     try {
@@ -139,8 +144,26 @@ net::awaitable<void> ClientConnection::refuse(const http1::Refusal& refusal) {
   if (co_await proxy::write_all(stream_, bytes)) co_await linger_close();
 }
 
+net::awaitable<bool> ClientConnection::refuse_request(const http::request<http::string_body>& msg,
+                                                      const routing::Route& route, const auth::Verdict& verdict,
+                                                      bool keep_alive) {
+  http1::ResponseOptions o;
+  o.version = msg.version();
+  o.keep_alive = keep_alive;
+  o.head_only = msg.method() == http::verb::head;
+  o.retry_after = verdict.retry_after;
+  o.bearer_challenge = verdict.status == 401;
+  const auto rid = msg.find("X-Request-ID");
+  const std::string request_id =
+      http1::request_id_for(rid == msg.end() ? std::string_view{} : std::string_view(rid->value()));
+  o.request_id = request_id;
+  const std::string bytes = http1::refusal_response(verdict.status, route.family, verdict.message, o);
+  const bool ok = co_await proxy::write_all(stream_, bytes);
+  co_return ok && keep_alive;
+}
+
 net::awaitable<bool> ClientConnection::admin_request(http::request<http::string_body>& msg, std::string_view path,
-                                                     bool keep_alive) {
+                                                     bool keep_alive, bool privileged) {
   http1::ResponseOptions o;
   o.version = msg.version();
   o.keep_alive = keep_alive;
@@ -152,7 +175,7 @@ net::awaitable<bool> ClientConnection::admin_request(http::request<http::string_
     bytes = http1::simple_response(200, "application/json", status_json("ok"), o);
   } else if (path == "/readyz") {
     bytes = http1::simple_response(ready ? 200 : 503, "application/json", status_json(ready ? "ready" : "not ready"), o);
-  } else if (admin_ && path == "/corral/api/reload") {
+  } else if (privileged && path == "/corral/api/reload") {
     if (msg.method() != http::verb::post) {
       o.allow = "POST";
       bytes = http1::error_response(ProxyError{ErrorKind::kMethodNotAllowed, {}}, routing::ErrorFamily::kOllama, o);
@@ -224,24 +247,55 @@ net::awaitable<bool> ClientConnection::serve_one(bool first_request) {
     }
   }
 
-  if (admin_ || facts.path == "/healthz" || facts.path == "/readyz") {
-    const bool go_on = co_await admin_request(msg, facts.path, keep_alive);
+  const routing::Route route = routing::route_request(msg.method(), facts.origin_target);
+  const bool health = facts.path == "/healthz" || facts.path == "/readyz";
+  const bool corral_api = facts.path.starts_with("/corral/");
+  const bool ollama_route =
+      route.kind != routing::RouteKind::kNotFound && route.kind != routing::RouteKind::kMethodNotAllowed;
+  auto policy = gatekeeper_.policy(snap->config);
+  auth::Verdict verdict;
+  if (health || (admin_ && !ollama_route)) {
+    const bool go_on = co_await admin_request(msg, facts.path, keep_alive, admin_);
     body_storage_ = std::move(msg.body());
     co_return go_on;
+  }
+  if (admin_) {
+    verdict.client_ip = client_ip_;  // the admin listener is trusted: no keys, no limits, no X-Forwarded-For
+  } else if (corral_api) {
+    verdict = auth::Gatekeeper::check_admin(std::move(policy), msg);
+    bool go_on = false;
+    if (verdict.admitted()) {
+      go_on = co_await admin_request(msg, facts.path, keep_alive, true);
+    } else {
+      go_on = co_await refuse_request(msg, route, verdict, keep_alive);
+    }
+    body_storage_ = std::move(msg.body());
+    co_return go_on;
+  } else {
+    // Named first: GCC 12 double-destroys non-trivial temporaries in a co_await full-expression.
+    auto checking = gatekeeper_.check(std::move(policy), peer_, msg, route);
+    verdict = co_await std::move(checking);
+    if (!verdict.admitted()) {
+      const bool go_on = co_await refuse_request(msg, route, verdict, keep_alive);
+      body_storage_ = std::move(msg.body());
+      co_return go_on;
+    }
   }
 
   proxy::ClientRequest req(msg, stream_);
   req.facts = facts;
-  req.route = routing::route_request(msg.method(), facts.origin_target);
+  req.route = route;
   const auto rid = msg.find("X-Request-ID");
   req.request_id = http1::request_id_for(rid == msg.end() ? std::string_view{} : std::string_view(rid->value()));
-  req.client_ip = client_ip_;
+  req.client_ip = verdict.client_ip;
+  if (verdict.key != nullptr) req.principal = verdict.key->name;
   req.keep_alive = keep_alive;
   req.admin_listener = admin_;
   req.started = steady_now();
   req.relay_buffer = relay_buffer_.get();
   proxy::ProxyContext ctx{worker_.gw, worker_.pool};
   const proxy::Completion done = co_await proxy::handle_request(ctx, req);
+  gatekeeper_.charge(verdict.key, req.completion_tokens);
   body_storage_ = std::move(msg.body());
   co_return done.keep_alive;
 }

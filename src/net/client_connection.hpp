@@ -1,8 +1,10 @@
 // One client connection on its worker (style.md section 4, steps 2-4): the keep-alive loop that reads a
 // request head under its own deadline, checks it strictly (http/request_checks), reads the body into a
 // padded buffer, and hands the request to the proxy handler (or answers the gateway's own paths:
-// /healthz, /readyz, and on the admin listener the admin API). A refused head is answered with
-// `Connection: close` and the connection is closed without reading what follows.
+// /healthz, /readyz, and on the admin listener the admin API). On the public listener every proxied call
+// and Corral's admin API pass the Gatekeeper first (keys, admin boundary, rate limits); the admin listener
+// is trusted and proxies management calls unchecked. A refused head is answered with `Connection: close`
+// and the connection is closed without reading what follows.
 #pragma once
 
 #include <array>
@@ -10,16 +12,25 @@
 #include <optional>
 #include <string>
 
+#include "auth/gatekeeper.hpp"
 #include "common/asio.hpp"
 #include "http/request_checks.hpp"
+#include "net/connection_limiter.hpp"
 #include "net/worker.hpp"
 
 namespace corral::netio {
 
+/// What the listener knows about a connection when it hands it over.
+struct ConnectionOrigin {
+  bool admin = false;                ///< accepted by the admin listener
+  auth::Gatekeeper* gatekeeper = nullptr;
+  net::ip::address peer;             ///< the socket peer (for TLS: the TCP client, not the socket pair)
+  std::unique_ptr<ConnectionLimiter::Ticket> ticket;  ///< the listener's connection slot, released at close
+};
+
 class ClientConnection final : public std::enable_shared_from_this<ClientConnection> {
  public:
-  /// `admin`: this connection came from the admin listener.
-  ClientConnection(tcp::socket socket, Worker& worker, bool admin);
+  ClientConnection(tcp::socket socket, Worker& worker, ConnectionOrigin origin);
 
   /// The connection's life; returns when it is closed. Worker thread.
   net::awaitable<void> run();
@@ -41,13 +52,18 @@ class ClientConnection final : public std::enable_shared_from_this<ClientConnect
   net::awaitable<void> refuse(const http1::Refusal& refusal);
   net::awaitable<void> linger_close();
   net::awaitable<bool> admin_request(http::request<http::string_body>& msg, std::string_view path,
-                                     bool keep_alive);
+                                     bool keep_alive, bool privileged);
+  net::awaitable<bool> refuse_request(const http::request<http::string_body>& msg, const routing::Route& route,
+                                      const auth::Verdict& verdict, bool keep_alive);
   void close();
 
   TcpStream stream_;
   SteadyTimer header_timer_;
   Worker& worker_;
   bool admin_;
+  auth::Gatekeeper& gatekeeper_;
+  net::ip::address peer_;
+  std::unique_ptr<ConnectionLimiter::Ticket> ticket_;
   bool idle_ = false;
   beast::flat_buffer buffer_;
   std::string body_storage_;  // the body buffer, reused across requests (capacity kept)
@@ -56,6 +72,6 @@ class ClientConnection final : public std::enable_shared_from_this<ClientConnect
 };
 
 /// Spawns `run()` on the worker's executor with a completion handler that logs escaped exceptions.
-void start_connection(tcp::socket socket, Worker& worker, bool admin);
+void start_connection(tcp::socket socket, Worker& worker, ConnectionOrigin origin);
 
 }  // namespace corral::netio

@@ -261,7 +261,10 @@ void SharedStore::set_affinity(std::string key, std::string backend, std::chrono
 
 net::awaitable<auth::RateDecision> SharedStore::decide(SharedStore* store, auth::LocalRateLimiter& local,
                                                        std::vector<auth::BucketOp> ops) {
-  if (store != nullptr) co_return co_await store->apply(std::move(ops));
+  if (store != nullptr) {
+    auto applying = store->apply(std::move(ops));  // named: see ask() on GCC 12 and co_await temporaries
+    co_return co_await std::move(applying);
+  }
   co_return local.apply(ops, steady_now());
 }
 

@@ -1,0 +1,160 @@
+#include "auth/gatekeeper.hpp"
+
+#include "config/endpoint_address.hpp"
+#include "routing/model_name.hpp"
+#include "routing/request_info.hpp"
+
+namespace corral::auth {
+namespace {
+
+std::string_view field(const http::fields& fields, http::field name) {
+  const auto it = fields.find(name);
+  return it == fields.end() ? std::string_view{} : std::string_view(it->value());
+}
+
+KeyStore key_store(const config::Config& c) {
+  AuthConfig resolved = c.auth;
+  const auto hp = config::parse_host_port(c.listen);
+  resolved.enabled = auth_enabled(c.auth, hp ? std::string_view(hp->host) : std::string_view{});
+  return KeyStore(resolved);
+}
+
+Verdict refused(int status, std::string message) {
+  Verdict v;
+  v.status = status;
+  v.message = std::move(message);
+  return v;
+}
+
+// The model a request names, normalised, or empty when it names none (or the body is invalid: the proxy
+// answers that with its own 400 later).
+// `body` is not const so the padding overload of extract_request_info is chosen: simdjson reads up to
+// kBodyPadding bytes past the end, which a chunked body's buffer may not have.
+std::string model_of(const routing::Route& route, std::string& body) {
+  if (route.needs_body_model()) {
+    auto info = routing::extract_request_info(route, body);
+    return info.ok() ? std::move(info.model_key) : std::string{};
+  }
+  if (route.kind == routing::RouteKind::kModelPath) {
+    if (auto name = routing::decode_path_segment(route.path_model)) {
+      if (auto key = routing::model_key(*name)) return std::move(*key);
+    }
+  }
+  return {};
+}
+
+std::string_view bucket_kind(const std::vector<BucketOp>& ops, std::size_t index) {
+  const std::string& name = ops[index].key;
+  if (name.starts_with("ip:")) return "too many requests from this client address";
+  if (name.ends_with(":tok")) return "token budget of this API key exhausted";
+  return "too many requests for this API key";
+}
+
+}  // namespace
+
+AccessPolicy::AccessPolicy(std::shared_ptr<const config::Config> c)
+    : config(std::move(c)), keys(key_store(*config)), trusted(config->trusted_proxies.cidrs), matcher(*config) {}
+
+Gatekeeper::Gatekeeper(const config::Config& initial)
+    : local_(std::make_shared<LocalRateLimiter>(initial.rate_limits.max_buckets)) {
+  if (initial.redis) shared_ = std::make_unique<shared_state::SharedStore>(*initial.redis, local_);
+}
+
+Gatekeeper::~Gatekeeper() { stop(); }
+
+void Gatekeeper::start() {
+  if (shared_) shared_->start();
+}
+
+void Gatekeeper::stop() {
+  if (shared_) shared_->stop();
+}
+
+std::shared_ptr<const AccessPolicy> Gatekeeper::policy(const std::shared_ptr<const config::Config>& config) {
+  std::lock_guard lock(mu_);
+  if (!current_ || current_->config != config) {
+    // A reload keeps every bucket: they are named by client and key, and limits travel with each call.
+    current_ = std::make_shared<const AccessPolicy>(config);
+    local_->set_max_buckets(config->rate_limits.max_buckets);
+  }
+  return current_;
+}
+
+std::string Gatekeeper::client_ip(const AccessPolicy& policy, const IpAddress& peer, const http::fields& fields) {
+  return normalize(client_address(normalize(peer), fields, policy.trusted)).to_string();
+}
+
+Verdict Gatekeeper::check_admin(std::shared_ptr<const AccessPolicy> policy, const http::fields& fields) {
+  const AuthResult auth = policy->keys.authenticate(field(fields, http::field::authorization));
+  Verdict v = KeyStore::may_manage(auth.key)
+                  ? Verdict{}
+                  : refused(403, "Corral's admin API is served on the admin listener; on this listener it needs an "
+                                 "admin API key");
+  v.policy = std::move(policy);
+  v.key = auth.key;
+  return v;
+}
+
+net::awaitable<Verdict> Gatekeeper::check(std::shared_ptr<const AccessPolicy> policy, const IpAddress& peer,
+                                          http::request<http::string_body>& msg, const routing::Route& route) {
+  const AuthResult auth = policy->keys.authenticate(field(msg, http::field::authorization));
+  Verdict v;
+  if (auth.status == AuthResult::Status::kNoKey) {
+    v = refused(401, "missing API key: send Authorization: Bearer <key>");
+  } else if (!auth.ok()) {
+    v = refused(401, "invalid API key");
+  } else if (route.kind == routing::RouteKind::kManagement && !KeyStore::may_manage(auth.key)) {
+    v = refused(403, "model management calls (pull, push, create, copy, delete, blobs) need an admin API key "
+                     "or the admin listener");
+  } else if (auth.key != nullptr && (!auth.key->allowed_models.empty() || !auth.key->allowed_pools.empty())) {
+    const std::string model = model_of(route, msg.body());
+    if (!model.empty()) {
+      const auto& pool = policy->config->pools[policy->matcher.pool_for(model)];
+      if (!KeyStore::authorize(auth.key, pool.name, model)) {
+        v = refused(403, "API key '" + auth.key->name + "' may not use model '" + model + "'");
+      }
+    }
+  }
+  v.key = auth.key;
+  v.client_ip = client_ip(*policy, peer, msg);
+  if (v.admitted()) {
+    const std::vector<BucketOp> ops = request_ops(auth.key, v.client_ip, policy->config->rate_limits);
+    if (!ops.empty()) {
+      // Made before the co_await statement: GCC 12 double-destroys non-trivial temporaries in co_await
+      // full-expressions, so the awaitable is a named local and its arguments are gone already.
+      auto deciding = shared_state::SharedStore::decide(shared_.get(), *local_, ops);
+      const RateDecision d = co_await std::move(deciding);
+      if (!d.allowed) {
+        v.status = 429;
+        v.message = std::string(bucket_kind(ops, d.refused_by));
+        v.retry_after = static_cast<std::uint32_t>(std::max<std::int64_t>(1, d.retry_after.count()));
+      }
+    }
+  }
+  v.policy = std::move(policy);
+  co_return v;
+}
+
+void Gatekeeper::charge(const ApiKey* key, std::uint64_t tokens) {
+  std::vector<BucketOp> ops = charge_ops(key, tokens);
+  if (ops.empty()) return;
+  if (shared_) {
+    shared_->charge(std::move(ops));
+  } else {
+    (void)local_->apply(ops, steady_now());
+  }
+}
+
+std::size_t Gatekeeper::sweep() { return local_->sweep(steady_now()); }
+
+net::awaitable<void> Gatekeeper::sweep_loop() {
+  SteadyTimer tick(co_await net::this_coro::executor);
+  for (;;) {
+    tick.expires_after(std::chrono::seconds(10));
+    auto [ec] = co_await tick.async_wait();
+    if (ec) co_return;
+    (void)sweep();
+  }
+}
+
+}  // namespace corral::auth

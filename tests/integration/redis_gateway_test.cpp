@@ -1,0 +1,62 @@
+// Two real gateways sharing rate-limit state through a real redis-server (ephemeral port): one limit for
+// both replicas; Redis killed mid-run leaves requests flowing (fail open, each replica on its own
+// buckets), and sharing resumes once Redis is back.
+#include "integration/gateway_harness.hpp"
+#include "integration/redis_server.hpp"
+
+namespace corral::gwtest {
+namespace {
+
+// Clients connected to `redis` other than the one asking.
+int other_clients(const shared_state::RedisServer& redis) {
+  shared_state::RedisEndpoint ep;
+  ep.host = "127.0.0.1";
+  ep.port = redis.port();
+  shared_state::RedisConnection c;
+  shared_state::RedisReply reply;
+  std::string error;
+  if (!c.connect(ep, 500ms, 500ms, error) || !c.command({"INFO", "clients"}, reply, error)) return -1;
+  const auto at = reply.str.find("connected_clients:");
+  return at == std::string::npos ? -1 : std::stoi(reply.str.substr(at + 18)) - 1;
+}
+
+TEST(RedisGateway, TwoReplicasEnforceOneLimitAndSurviveRedisRestart) {
+  if (!shared_state::redis_server_installed()) GTEST_SKIP() << "redis-server is not installed";
+  shared_state::RedisServer redis;
+  ASSERT_TRUE(redis.start());
+  auto sim = start_sim({"llama3:8b=1GB"});
+  // Every request comes from 127.0.0.1: one per-address bucket, which Redis makes common.
+  const std::string config = "listen: 127.0.0.1:0\nthreads: 1\npools:\n  - name: p\n    backends:\n      - url: " +
+                             sim.url() + "\nrate_limits:\n  per_ip: {requests: 3, interval: 1h}\nredis:\n  url: " +
+                             redis.url() + "\n  timeout: 2s\n  reconnect_min: 20ms\n  reconnect_max: 100ms\n";
+  Server a({"serve", "-c", write_temp(config)});
+  Server b({"serve", "-c", write_temp(config)});
+  ASSERT_TRUE(wait_ready(a));
+  ASSERT_TRUE(wait_ready(b));
+  ASSERT_TRUE(wait_until([&] { return other_clients(redis) == 2; }));  // both replicas connected
+  const std::string body = generate_body("llama3:8b", 1);
+  auto status = [&](const Server& gw) { return request(gw.address, "POST", "/api/generate", body).status; };
+  auto admitted_of = [&](int n) {
+    int admitted = 0;
+    for (int i = 0; i < n; ++i) admitted += status(i % 2 == 0 ? a : b) == 200 ? 1 : 0;
+    return admitted;
+  };
+  EXPECT_EQ(admitted_of(8), 3);  // not 6: one bucket for both replicas
+  EXPECT_EQ(stat(sim, "requests"), 3);
+
+  redis.kill();
+  // Fail open: each replica falls back to its own local bucket (untouched so far, so full), without a
+  // stall or an error.
+  EXPECT_EQ(status(a), 200);
+  EXPECT_EQ(status(b), 200);
+  EXPECT_EQ(stat(sim, "requests"), 5);
+
+  ASSERT_TRUE(redis.start(redis.port()));
+  ASSERT_TRUE(wait_until([&] { return other_clients(redis) == 2; }));  // both reconnected by themselves
+  // A fresh Redis holds no buckets: the shared limit starts over, again one limit across both.
+  EXPECT_EQ(admitted_of(8), 3);
+  EXPECT_EQ(stat(sim, "requests"), 8);
+}
+
+}  // namespace
+}  // namespace corral::gwtest
