@@ -271,6 +271,7 @@ net::awaitable<void> produce(SimContext& ctx, Connection& c, Job& job) {
 net::awaitable<void> serve_slow(SimContext& ctx, Connection& c, Job& job, AdmitResult first) {
   Lease lease(ctx.state, c.key);
   AdmitResult r = first;
+  std::optional<TimePoint> runner_at;  // load_duration ends here when the model was resident
   const auto ex = co_await net::this_coro::executor;
   if (r.status == AdmitStatus::kMustWait) {
     auto waiter = std::make_shared<ConnWaiter>(ex);
@@ -290,6 +291,7 @@ net::awaitable<void> serve_slow(SimContext& ctx, Connection& c, Job& job, AdmitR
       // Granted (possibly in a race with the cancel): honour the grant, the Lease undoes it if we left.
       const Grant g = *waiter->granted;
       r = {g.kind == Grant::Kind::kLoad ? AdmitStatus::kLoad : AdmitStatus::kRun, g.load_time};
+      runner_at = waiter->runner_at;
       if (!woken) {
         lease.set(g.kind == Grant::Kind::kLoad ? Lease::State::kLoading : Lease::State::kSlot);
         co_return;
@@ -305,7 +307,7 @@ net::awaitable<void> serve_slow(SimContext& ctx, Connection& c, Job& job, AdmitR
     ctx.state.load_done(c.key);
   }
   lease.set(Lease::State::kSlot);
-  job.granted = SteadyClock::now();
+  job.granted = r.status == AdmitStatus::kRun && runner_at ? *runner_at : SteadyClock::now();
   co_await produce(ctx, c, job);
 }
 

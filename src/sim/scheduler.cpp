@@ -35,6 +35,7 @@ AdmitResult Scheduler::admit(const ModelRef& model, std::optional<Nanos> keep_al
       return {AdmitStatus::kBusy};
     }
     if (!waiter) return {AdmitStatus::kMustWait};
+    waiter->runner_at = now;
     r.queue.push_back({std::move(waiter), keep_alive});
     ++waiting_;
     return {AdmitStatus::kQueued};
@@ -197,6 +198,7 @@ void Scheduler::process_pending(TimePoint now, Wakes& wakes) {
     Pending& p = pending_.front();
     if (auto it = runners_.find(p.key); it != runners_.end()) {
       Runner& r = it->second;
+      p.waiter->runner_at = now;
       if (r.active < r.parallel && r.queue.empty()) {
         take_slot(r, p.keep_alive);
         --waiting_;

@@ -39,6 +39,10 @@ class Waiter {
   virtual ~Waiter() = default;
   virtual void wake(const Grant& grant) = 0;
   std::optional<Grant> granted;
+  /// When the request got a resident runner of its model to wait on (set under the same lock). Ollama's
+  /// load_duration ends here: a later wait for one of that runner's parallel slots happens inside the
+  /// runner call and shows only in total_duration. Unset for a request granted a load.
+  std::optional<TimePoint> runner_at;
 };
 
 struct Wake {

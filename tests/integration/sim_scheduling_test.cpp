@@ -9,7 +9,9 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "integration/sim_test_util.hpp"
@@ -36,9 +38,11 @@ void hold_slot(HttpConnection& c, std::string_view model) {
 }
 
 // Sends a request without reading: a request that will wait in a queue gives no answer to wait for.
-void send_only(HttpConnection& c, std::string_view body) {
-  c.send_raw("POST /api/generate HTTP/1.1\r\nHost: sim\r\nContent-Type: application/json\r\nContent-Length: " +
-             std::to_string(body.size()) + "\r\n\r\n" + std::string(body));
+// With `close`, the answer ends with the connection, so read_until_close() returns all of it.
+void send_only(HttpConnection& c, std::string_view body, bool close = false) {
+  c.send_raw("POST /api/generate HTTP/1.1\r\nHost: sim\r\nContent-Type: application/json\r\n" +
+             std::string(close ? "Connection: close\r\n" : "") + "Content-Length: " + std::to_string(body.size()) +
+             "\r\n\r\n" + std::string(body));
 }
 
 std::vector<std::string> loaded(const std::string& address) {
@@ -139,6 +143,29 @@ TEST(SimScheduling, ColdLoadTakesSizeOverLoadSpeedAndShowsInLoadDuration) {
   EXPECT_GE(small_cold, 50'000'000);
   EXPECT_LT(big_warm, big_cold);
   EXPECT_EQ(stat(sim.address, "loads"), 2);
+}
+
+TEST(SimScheduling, SlotWaitShowsInTotalDurationButNotInLoadDuration) {
+  // Like Ollama: load_duration ends when the request has a resident runner; waiting for one of its
+  // parallel slots comes after. The wait is made at least 1 s long, which is the bound asserted.
+  auto sim = start_sim({"--model", "llama3:8b=1GB", "--num-parallel", "1", "--tokens-per-second", "20",
+                        "--load-gbps", "1000"});
+  const auto& a = sim.address;
+  const std::string quick = R"({"model":"llama3:8b","prompt":"x","stream":false,"options":{"num_predict":1}})";
+  ASSERT_EQ(http_post(a, "/api/generate", quick).status, 200);  // resident from now on
+  HttpConnection holder(a);
+  hold_slot(holder, "llama3:8b");
+  HttpConnection waiting(a);
+  send_only(waiting, quick, true);
+  ASSERT_TRUE(eventually([&] { return stat(a, "queued") == 1; }));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  holder.close();
+
+  const std::string raw = waiting.read_until_close();
+  ASSERT_EQ(raw.rfind("HTTP/1.1 200", 0), 0u) << raw;
+  const auto done = json::parse(raw.substr(raw.find("\r\n\r\n") + 4)).as_object();
+  EXPECT_LT(done.at("load_duration").as_int64(), 1'000'000'000);
+  EXPECT_GE(done.at("total_duration").as_int64(), 1'000'000'000);
 }
 
 TEST(SimScheduling, KeepAliveExpiryAndTheLoadAndUnloadCommandsShowInPs) {

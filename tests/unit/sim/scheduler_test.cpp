@@ -84,6 +84,35 @@ TEST_F(SchedulerTest, ParallelSlotsThenFifoQueue) {
   EXPECT_EQ(s_->waiting(), 1);
 }
 
+// Ollama's load_duration stops when the request has a resident runner; the wait for one of its slots
+// afterwards is not part of it. The handler reads runner_at for that.
+TEST_F(SchedulerTest, RunnerAtMarksWhenTheModelWasResidentNotWhenTheSlotFreed) {
+  make({.num_parallel = 1, .load_gbps = 1.0});
+  run_now("a", kGB);
+  auto slot_waiter = std::make_shared<FakeWaiter>();
+  const TimePoint admitted = now_;
+  EXPECT_EQ(admit("a", kGB, slot_waiter).status, AdmitStatus::kQueued);
+  now_ += 7s;
+  s_->release("a", now_, wakes_);
+  fire();
+  ASSERT_EQ(slot_waiter->grants.size(), 1u);
+  EXPECT_EQ(slot_waiter->runner_at, admitted) << "resident at admission: the 7 s slot wait is not load time";
+
+  // Behind another request's load, the runner exists only once that load is done.
+  auto loader = std::make_shared<FakeWaiter>();
+  auto behind = std::make_shared<FakeWaiter>();
+  ASSERT_EQ(admit("b", kGB, loader).status, AdmitStatus::kQueued);
+  fire();
+  ASSERT_EQ(loader->grants.size(), 1u);
+  EXPECT_EQ(loader->grants[0].kind, Grant::Kind::kLoad);
+  EXPECT_FALSE(loader->runner_at.has_value()) << "a load's requester measures until its load is done";
+  EXPECT_EQ(admit("b", kGB, behind).status, AdmitStatus::kQueued);
+  now_ += 1s;
+  s_->load_done("b", now_, wakes_);
+  fire();
+  EXPECT_EQ(behind->runner_at, now_);
+}
+
 TEST_F(SchedulerTest, BusyWhenWaitingReachesMaxQueue) {
   make({.num_parallel = 1, .max_queue = 2});
   run_now("a", kGB);
