@@ -1,9 +1,9 @@
 // corral sim's scheduling seen from clients on real sockets: the 503 with Ollama's busy text once the
 // queue is full, a disconnect that cancels the generation and frees its slot (counted in /sim/stats),
 // eviction of an idle model under VRAM pressure while a model in use is never evicted, and a cold load
-// that shows up in load_duration as size / --load-gbps. Slots are held by slow streams that the test
-// ends itself, so every assertion is on counts and states, never on how long something took (except
-// the lower bound of load_duration, which is the point of that test and cannot flake).
+// that shows up in load_duration as size / --load-gbps while a slot wait does not, and keep-alive expiry.
+// Slots are held by slow streams that the test ends itself, so assertions are on counts and states; the
+// only durations asserted are bounds that are the point of their test (a timer never fires early).
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
