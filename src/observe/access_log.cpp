@@ -1,29 +1,27 @@
 #include "observe/access_log.hpp"
 
-#include <spdlog/async.h>
-#include <spdlog/async_logger.h>
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
-
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
 #include <ctime>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "common/go_json.hpp"
 
 namespace corral::observe {
 namespace {
 
-// Lines queued before the oldest is dropped; one writer thread is plenty for lines of ~400 bytes.
-constexpr std::size_t kQueueLines = 8192;
+// How long a line may wait in a worker's buffer before it reaches the destination.
+constexpr std::chrono::milliseconds kFlushInterval{100};
+// Per worker thread: at ~400 bytes a line, about 10 000 lines between two flushes.
+constexpr std::size_t kMaxPendingBytes = 4 << 20;
+// A buffer this full wakes the writer early, so a burst is written before it reaches the cap.
+constexpr std::size_t kWakeBytes = 256 << 10;
 
-spdlog::sink_ptr make_sink(const std::string& path) {
-  if (path == "stdout") return std::make_shared<spdlog::sinks::stdout_sink_mt>();
-  if (path == "stderr") return std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  try {
-    return std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, false);
-  } catch (const spdlog::spdlog_ex& e) {
-    throw std::runtime_error("access_log.path: cannot open '" + path + "': " + e.what());
-  }
-}
+std::atomic<std::uint64_t> next_log_id{1};
 
 void append_ms(std::string& out, std::string_view key, std::optional<std::chrono::nanoseconds> d) {
   out += ",\"";
@@ -68,23 +66,104 @@ void append_time(std::string& out, std::chrono::system_clock::time_point t) {
   out += '"';
 }
 
+FILE* open_destination(const std::string& path) {
+  if (path == "stdout") return stdout;
+  if (path == "stderr") return stderr;
+  FILE* f = std::fopen(path.c_str(), "ae");
+  if (f == nullptr) {
+    throw std::runtime_error("access_log.path: cannot open '" + path + "': " + std::strerror(errno));
+  }
+  return f;
+}
+
 }  // namespace
+
+// One worker thread's pending lines. `mutex` is taken by its worker per line and by the writer once
+// per flush, never by another worker.
+struct ThreadBuffer {
+  std::mutex mutex;
+  std::string lines;
+};
+
+struct AccessLog::Writer {
+  explicit Writer(FILE* f) : out(f), id(next_log_id.fetch_add(1)) { thread = std::thread([this] { run(); }); }
+  ~Writer() {
+    {
+      std::lock_guard lock(wake_mutex);
+      stopping = true;
+    }
+    wake.notify_one();
+    thread.join();
+    flush_all();
+    if (out != stdout && out != stderr) std::fclose(out);
+  }
+
+  // The calling thread's buffer for this log (registered on its first line).
+  ThreadBuffer& mine() {
+    struct Slot {
+      std::uint64_t owner = 0;
+      std::shared_ptr<ThreadBuffer> buffer;
+    };
+    thread_local Slot slot;
+    if (slot.owner != id) {
+      auto b = std::make_shared<ThreadBuffer>();
+      b->lines.reserve(64 * 1024);
+      {
+        std::lock_guard lock(registry_mutex);
+        buffers.push_back(b);
+      }
+      slot = Slot{id, std::move(b)};
+    }
+    return *slot.buffer;
+  }
+
+  void flush_all() {
+    std::lock_guard writing(write_mutex);
+    std::vector<std::shared_ptr<ThreadBuffer>> all;
+    {
+      std::lock_guard lock(registry_mutex);
+      all = buffers;
+    }
+    for (const auto& b : all) {
+      {
+        std::lock_guard lock(b->mutex);
+        spare.swap(b->lines);  // the worker keeps writing into the (empty, reserved) spare
+      }
+      if (!spare.empty()) std::fwrite(spare.data(), 1, spare.size(), out);
+      spare.clear();
+    }
+    std::fflush(out);
+  }
+
+  void run() {
+    std::unique_lock lock(wake_mutex);
+    while (!stopping) {
+      wake.wait_for(lock, kFlushInterval, [this] { return stopping; });
+      lock.unlock();
+      flush_all();
+      lock.lock();
+    }
+  }
+
+  FILE* out;
+  const std::uint64_t id;
+  std::mutex registry_mutex;  // buffers: a thread's first line and each flush
+  std::vector<std::shared_ptr<ThreadBuffer>> buffers;
+  std::mutex write_mutex;     // one flusher at a time (the writer thread, or flush())
+  std::string spare;
+  std::atomic<std::uint64_t> dropped{0};
+  std::mutex wake_mutex;
+  std::condition_variable wake;
+  bool stopping = false;
+  std::thread thread;
+};
 
 AccessLog::AccessLog(const AccessLogConfig& config) : level_(config.level) {
   if (level_ == AccessLogLevel::kOff) return;
-  auto sink = make_sink(config.path);
-  sink->set_pattern("%v");
-  pool_ = std::make_shared<spdlog::details::thread_pool>(kQueueLines, 1);
-  logger_ = std::make_shared<spdlog::async_logger>("access", std::move(sink), pool_,
-                                                   spdlog::async_overflow_policy::overrun_oldest);
-  logger_->set_level(spdlog::level::info);
-  // Flushing happens on the writer thread, so every line reaches the file without delaying a worker.
-  logger_->flush_on(spdlog::level::info);
+  writer_ = std::make_unique<Writer>(open_destination(config.path));
 }
 
-AccessLog::~AccessLog() {
-  if (logger_) logger_->flush();
-}
+AccessLog::~AccessLog() = default;
 
 bool AccessLog::wants(int status) const noexcept {
   switch (level_) {
@@ -93,7 +172,7 @@ bool AccessLog::wants(int status) const noexcept {
     case AccessLogLevel::kWarn:
       return status >= 400;
     case AccessLogLevel::kError:
-      return status >= 500 && status != 499;
+      return status >= 500;
     case AccessLogLevel::kOff:
       return false;
   }
@@ -101,19 +180,29 @@ bool AccessLog::wants(int status) const noexcept {
 }
 
 void AccessLog::write(const AccessEntry& e) noexcept {
-  if (!logger_ || !wants(e.status)) return;
+  if (!writer_ || !wants(e.status)) return;
   try {
-    thread_local std::string line;
-    line.clear();
-    format(line, e);
-    logger_->info(std::string_view(line));
+    ThreadBuffer& b = writer_->mine();
+    std::lock_guard lock(b.mutex);
+    if (b.lines.size() > kMaxPendingBytes) {
+      writer_->dropped.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    const bool was_below = b.lines.size() < kWakeBytes;
+    format(b.lines, e);
+    b.lines += '\n';
+    if (was_below && b.lines.size() >= kWakeBytes) writer_->wake.notify_one();
   } catch (...) {
     // Out of memory while formatting: the request was answered; only its log line is lost.
   }
 }
 
 void AccessLog::flush() {
-  if (logger_) logger_->flush();
+  if (writer_) writer_->flush_all();
+}
+
+std::uint64_t AccessLog::dropped() const noexcept {
+  return writer_ ? writer_->dropped.load(std::memory_order_relaxed) : 0;
 }
 
 void AccessLog::format(std::string& out, const AccessEntry& e) {

@@ -1,8 +1,9 @@
-// The access log: one JSON line per request the proxy answered, handed to an spdlog asynchronous
-// logger so the worker only formats the line (into a thread-local buffer that keeps its capacity) and
-// enqueues it; a dedicated thread writes and flushes. When the queue is full the oldest pending line is
-// dropped rather than blocking a worker (overrun_oldest): losing a log line beats stalling requests.
-// Field list and meaning: docs/observability.md#access-log.
+// The access log: one JSON line per request the proxy answered. A worker formats the line straight into
+// its own per-thread buffer (capacity kept, so no allocation once warm) under that buffer's own mutex,
+// which only the writer thread ever contends for: there is no lock shared by the workers. A writer
+// thread swaps each buffer out every kFlushInterval and writes it with one fwrite + fflush. A buffer
+// past kMaxPendingBytes drops new lines (counted) rather than growing or blocking a worker: losing a
+// log line beats stalling requests. Field list and meaning: docs/observability.md#access-log.
 #pragma once
 
 #include <chrono>
@@ -13,13 +14,6 @@
 #include <string_view>
 
 #include "observe/access_log_config.hpp"
-
-namespace spdlog {
-class logger;
-namespace details {
-class thread_pool;
-}
-}  // namespace spdlog
 
 namespace corral::observe {
 
@@ -59,18 +53,20 @@ class AccessLog final {
 
   /// True when a request answered with `status` gets a line at the configured level.
   [[nodiscard]] bool wants(int status) const noexcept;
-  /// Formats and enqueues one line (when wants(e.status)). Any thread; never blocks on I/O.
+  /// Formats and buffers one line (when wants(e.status)). Any thread; never blocks on I/O.
   void write(const AccessEntry& e) noexcept;
-  /// Writes everything queued so far (tests, shutdown).
+  /// Writes everything buffered so far, on the calling thread (tests, shutdown).
   void flush();
+  /// Lines dropped because a thread's buffer was full.
+  [[nodiscard]] std::uint64_t dropped() const noexcept;
 
   /// The JSON line for `e` (no trailing newline), appended to `out`.
   static void format(std::string& out, const AccessEntry& e);
 
  private:
+  struct Writer;
   AccessLogLevel level_;
-  std::shared_ptr<spdlog::details::thread_pool> pool_;
-  std::shared_ptr<spdlog::logger> logger_;
+  std::unique_ptr<Writer> writer_;  // null when the level is off
 };
 
 }  // namespace corral::observe

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include "observe/access_log.hpp"
 
@@ -99,13 +101,42 @@ TEST(AccessLog, FileGetsEveryLineWritten) {
       e.status = i % 2 ? 200 : 503;
       log.write(e);
     }
-  }  // destruction drains the queue
+  }  // destruction writes what is buffered
   std::ifstream in(path);
   int lines = 0;
   for (std::string line; std::getline(in, line); ++lines) {
     EXPECT_EQ(boost::json::parse(line).as_object().at("status").as_int64(), 503);
   }
   EXPECT_EQ(lines, 50);
+  std::filesystem::remove(path);
+}
+
+TEST(AccessLog, ConcurrentWritersLoseNoLine) {
+  const auto path = std::filesystem::temp_directory_path() / ("corral-access-mt-" + std::to_string(::getpid()) + ".log");
+  std::filesystem::remove(path);
+  constexpr int kThreads = 4;
+  constexpr int kLines = 2000;
+  {
+    AccessLogConfig c;
+    c.path = path.string();
+    AccessLog log(c);
+    std::vector<std::thread> writers;
+    for (int t = 0; t < kThreads; ++t) {
+      writers.emplace_back([&log, t] {
+        AccessEntry e = sample();
+        e.retries = static_cast<std::uint32_t>(t);
+        for (int i = 0; i < kLines; ++i) log.write(e);
+      });
+    }
+    for (auto& w : writers) w.join();
+    EXPECT_EQ(log.dropped(), 0u);
+  }
+  std::ifstream in(path);
+  int per_thread[kThreads] = {};
+  for (std::string line; std::getline(in, line);) {
+    ++per_thread[boost::json::parse(line).as_object().at("retries").as_int64()];
+  }
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(per_thread[t], kLines) << "thread " << t;
   std::filesystem::remove(path);
 }
 
