@@ -145,6 +145,25 @@ TEST(SimScheduling, ColdLoadTakesSizeOverLoadSpeedAndShowsInLoadDuration) {
   EXPECT_EQ(stat(sim.address, "loads"), 2);
 }
 
+TEST(SimScheduling, DisconnectDuringALoadAbortsTheLoadAndFreesItsMemory) {
+  // A 100 s load: it is certainly still running when the client leaves.
+  auto sim = start_sim({"--model", "huge:1b=100GB", "--vram", "200GB", "--load-gbps", "1"});
+  const auto& a = sim.address;
+  HttpConnection c(a);
+  send_only(c, R"({"model":"huge:1b","prompt":"x"})");
+  ASSERT_TRUE(eventually([&] {
+    const auto stats = sim_stats(a);
+    return !stats.at("loading").as_array().empty();
+  }));
+  EXPECT_EQ(stat(a, "vram_used"), 100'000'000'000);
+  c.close();
+  ASSERT_TRUE(eventually([&] { return stat(a, "load_aborts") == 1 && stat(a, "cancelled") == 1; }));
+  EXPECT_EQ(stat(a, "vram_used"), 0);
+  EXPECT_EQ(stat(a, "loads"), 0);
+  EXPECT_EQ(stat(a, "active"), 0);
+  EXPECT_TRUE(sim_stats(a).at("loading").as_array().empty());
+}
+
 TEST(SimScheduling, SlotWaitShowsInTotalDurationButNotInLoadDuration) {
   // Like Ollama: load_duration ends when the request has a resident runner; waiting for one of its
   // parallel slots comes after. The wait is made at least 1 s long, which is the bound asserted.
