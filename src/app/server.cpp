@@ -178,6 +178,7 @@ int Server::run() {
     s.admin_listener = make_listener(s.control, s.config.admin.listen, workers, true, s.gatekeeper);
   }
   s.gatekeeper.start();
+  s.gw.shared = s.gatekeeper.shared();
   net::co_spawn(s.control, s.gatekeeper.sweep_loop(), net::detached);
 
   std::printf("%s\n", endpoint_text(s.main_listener->local_endpoint()).c_str());

@@ -20,6 +20,10 @@
 #include "proxy/metric_ids.hpp"
 #include "upstream/backend_registry.hpp"
 
+namespace corral::shared_state {
+class SharedStore;
+}
+
 namespace corral::proxy {
 
 struct GatewayState {
@@ -27,6 +31,9 @@ struct GatewayState {
 
   admission::AdmissionController admission;
   upstream::BackendRegistry registry;
+  /// Session affinity shared with other replicas through Redis (issue 7); null without `redis`. Owned by
+  /// the app's Gatekeeper, which outlives the workers.
+  shared_state::SharedStore* shared = nullptr;
   /// Set on SIGTERM: no new connections; responses say `Connection: close`; /readyz answers 503.
   std::atomic<bool> draining{false};
   /// Set after each round of health checks: some backend is healthy.

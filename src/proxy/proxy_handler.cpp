@@ -6,6 +6,7 @@
 // first byte, stream) races the client disconnect watch, so a client that leaves closes its upstream.
 #include "proxy/proxy_handler.hpp"
 
+#include <charconv>
 #include <span>
 
 #include "admin/admin_routes.hpp"
@@ -24,6 +25,7 @@
 #include "proxy/upstream_exchange.hpp"
 #include "routing/model_name.hpp"
 #include "routing/request_info.hpp"
+#include "shared_state/shared_store.hpp"
 #include "upstream/backend.hpp"
 
 namespace corral::proxy {
@@ -226,6 +228,16 @@ net::awaitable<Completion> forward(Forward& f) {
     input->session = header_hash(req.msg, cfg.affinity->header);
     if (!input->session && cfg.affinity->client_ip) input->session = lb::hash_key(req.client_ip);
   }
+  if (input->session && f.ctx.gw.shared != nullptr) {
+    // Another replica may have placed this session: adopt its backend (affinity ids are stable hashes of
+    // pool and URL, equal on every replica). Waits at most redis.timeout; nothing found keeps the local table.
+    auto asking = f.ctx.gw.shared->get_affinity(std::to_string(*input->session));
+    const std::optional<std::string> placed = co_await std::move(asking);
+    std::uint64_t id = 0;
+    if (placed && std::from_chars(placed->data(), placed->data() + placed->size(), id).ec == std::errc{}) {
+      f.snap->affinity->remember(*input->session, id, std::chrono::steady_clock::now());
+    }
+  }
   if (pool.config->hash_on.kind == config::HashOn::Kind::kHeader) {
     input->hash_on = header_hash(req.msg, pool.config->hash_on.header);
   } else if (pool.config->hash_on.kind == config::HashOn::Kind::kClientIp) {
@@ -279,6 +291,10 @@ net::awaitable<Completion> forward(Forward& f) {
     f.rec.queue_wait = steady_now() - admit_start;
     f.rec.was_warm = input->model_hash != 0 && m.backend->catalog.warm(input->model_hash);
     if (input->session) f.snap->affinity->remember(*input->session, m.backend->affinity_id, std::chrono::steady_clock::now());
+    if (input->session && f.ctx.gw.shared != nullptr) {
+      f.ctx.gw.shared->set_affinity(std::to_string(*input->session), std::to_string(m.backend->affinity_id),
+                                    std::chrono::duration_cast<std::chrono::milliseconds>(cfg.affinity->ttl));
+    }
 
     head.clear();
     const http1::ForwardContext fwd{m.backend->authority, m.backend->path_prefix, req.client_ip, req.request_id, false};

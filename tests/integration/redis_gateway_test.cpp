@@ -1,6 +1,6 @@
-// Two real gateways sharing rate-limit state through a real redis-server (ephemeral port): one limit for
-// both replicas; Redis killed mid-run leaves requests flowing (fail open, each replica on its own
-// buckets), and sharing resumes once Redis is back.
+// Two real gateways sharing state through a real redis-server (ephemeral port): one rate limit for both
+// replicas; Redis killed mid-run leaves requests flowing (fail open, each replica on its own buckets), and
+// sharing resumes once Redis is back. Session affinity placed by one replica is followed by the other.
 #include "integration/gateway_harness.hpp"
 #include "integration/redis_server.hpp"
 
@@ -56,6 +56,37 @@ TEST(RedisGateway, TwoReplicasEnforceOneLimitAndSurviveRedisRestart) {
   // A fresh Redis holds no buckets: the shared limit starts over, again one limit across both.
   EXPECT_EQ(admitted_of(8), 3);
   EXPECT_EQ(stat(sim, "requests"), 8);
+}
+
+TEST(RedisGateway, SessionPlacedByOneReplicaIsFollowedByTheOther) {
+  if (!shared_state::redis_server_installed()) GTEST_SKIP() << "redis-server is not installed";
+  shared_state::RedisServer redis;
+  ASSERT_TRUE(redis.start());
+  auto s1 = start_sim({"llama3:8b=1GB"});
+  auto s2 = start_sim({"llama3:8b=1GB"});
+  const std::string config = "listen: 127.0.0.1:0\nthreads: 1\npools:\n  - name: p\n    policy: round_robin\n"
+                             "    backends:\n      - url: " + s1.url() + "\n      - url: " + s2.url() +
+                             "\naffinity:\n  header: X-Session\nredis:\n  url: " + redis.url() + "\n  timeout: 2s\n";
+  Server a({"serve", "-c", write_temp(config)});
+  Server b({"serve", "-c", write_temp(config)});
+  ASSERT_TRUE(wait_ready(a));
+  ASSERT_TRUE(wait_ready(b));
+  ASSERT_TRUE(wait_until([&] { return other_clients(redis) == 2; }));
+  const std::string body = generate_body("llama3:8b", 1);
+  // Which simulator served one request.
+  auto served_by = [&](const Server& gw, const std::map<std::string, std::string>& headers) {
+    const auto before = stat(s1, "requests");
+    EXPECT_EQ(request(gw.address, "POST", "/api/generate", body, headers).status, 200);
+    return stat(s1, "requests") > before ? 1 : 2;
+  };
+  // Put B's rotation one step out of phase with A's: on their own, B would send each new session to
+  // the other backend.
+  (void)served_by(b, {});
+  for (int i = 0; i < 6; ++i) {
+    const std::map<std::string, std::string> session{{"X-Session", "user-" + std::to_string(i)}};
+    const int placed = served_by(a, session);
+    EXPECT_EQ(served_by(b, session), placed) << "session " << i;
+  }
 }
 
 }  // namespace
