@@ -15,6 +15,7 @@
 #include "http/headers.hpp"
 #include "lb/hash.hpp"
 #include "models/delete_guard.hpp"
+#include "models/model_state.hpp"
 #include "net/disconnect_watch.hpp"
 #include "proxy/accounting.hpp"
 #include "proxy/aggregate.hpp"
@@ -289,7 +290,11 @@ net::awaitable<Completion> forward(Forward& f) {
     f.rec.backend = static_cast<std::int32_t>(b);
     f.rec.queued = true;
     f.rec.queue_wait = steady_now() - admit_start;
-    f.rec.was_warm = input->model_hash != 0 && m.backend->catalog.warm(input->model_hash);
+    // Loaded, not merely loading: the pick may have marked this backend loading for this very request.
+    if (input->model_hash != 0) {
+      const auto state = m.backend->catalog.find(input->model_hash);
+      f.rec.was_warm = state && state->loaded.load(std::memory_order_relaxed);
+    }
     if (input->session) f.snap->affinity->remember(*input->session, m.backend->affinity_id, std::chrono::steady_clock::now());
     if (input->session && f.ctx.gw.shared != nullptr) {
       f.ctx.gw.shared->set_affinity(std::to_string(*input->session), std::to_string(m.backend->affinity_id),
