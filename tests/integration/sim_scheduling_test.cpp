@@ -58,7 +58,7 @@ TEST(SimScheduling, FullQueueAnswers503WithOllamasBusyTextAndDisconnectsFreeThei
                         "--tokens-per-second", "20", "--load-gbps", "1000"});
   const auto& a = sim.address;
   HttpConnection running(a);
-  hold_slot(running, "llama3:8b");
+  ASSERT_NO_FATAL_FAILURE(hold_slot(running, "llama3:8b"));
   HttpConnection queued(a);
   send_only(queued, long_generate("llama3:8b"));
   ASSERT_TRUE(eventually([&] { return stat(a, "queued") == 1; }));
@@ -112,7 +112,7 @@ TEST(SimScheduling, IdleModelIsEvictedUnderVramPressureButAModelInUseIsNot) {
 
   // b is in use: a request for a waits instead of evicting it, and loads once b goes idle.
   HttpConnection holder(addr);
-  hold_slot(holder, "b:1b");
+  ASSERT_NO_FATAL_FAILURE(hold_slot(holder, "b:1b"));
   HttpConnection waiter(addr);
   send_only(waiter, quick_a);
   ASSERT_TRUE(eventually([&] { return stat(addr, "queued") == 1; }));
@@ -173,7 +173,7 @@ TEST(SimScheduling, SlotWaitShowsInTotalDurationButNotInLoadDuration) {
   const std::string quick = R"({"model":"llama3:8b","prompt":"x","stream":false,"options":{"num_predict":1}})";
   ASSERT_EQ(http_post(a, "/api/generate", quick).status, 200);  // resident from now on
   HttpConnection holder(a);
-  hold_slot(holder, "llama3:8b");
+  ASSERT_NO_FATAL_FAILURE(hold_slot(holder, "llama3:8b"));
   HttpConnection waiting(a);
   send_only(waiting, quick, true);
   ASSERT_TRUE(eventually([&] { return stat(a, "queued") == 1; }));
