@@ -21,14 +21,15 @@ std::uint32_t ModelDemand::waiting(std::uint64_t model) const {
 }
 
 DemandTicket::~DemandTicket() {
-  if (demand_ != nullptr) demand_->remove(model_);
+  if (demand_ == nullptr) return;
+  if (const auto alive = owner_.lock()) demand_->remove(model_);
 }
 
-void DemandTicket::wait_in(ModelDemand& demand, std::shared_ptr<const void> owner) {
+void DemandTicket::wait_in(ModelDemand& demand, const std::shared_ptr<const void>& owner) {
   if (demand_ != nullptr) return;
   demand.add(model_);
   demand_ = &demand;
-  owner_ = std::move(owner);
+  owner_ = owner;
 }
 
 }  // namespace corral::admission

@@ -38,15 +38,16 @@ class DemandTicket final {
   DemandTicket& operator=(const DemandTicket&) = delete;
   ~DemandTicket();
 
-  /// Counts the request as waiting in `demand` (first call only); `owner` keeps `demand` alive.
-  void wait_in(ModelDemand& demand, std::shared_ptr<const void> owner);
+  /// Counts the request as waiting in `demand` (first call only). `owner` owns `demand`; it is held weakly,
+  /// because the queue that owns `demand` also holds this ticket while the request waits (no cycle).
+  void wait_in(ModelDemand& demand, const std::shared_ptr<const void>& owner);
   [[nodiscard]] std::int64_t started_ns() const { return started_ns_; }
 
  private:
   std::uint64_t model_;
   std::int64_t started_ns_;
   ModelDemand* demand_ = nullptr;
-  std::shared_ptr<const void> owner_;
+  std::weak_ptr<const void> owner_;
 };
 
 }  // namespace corral::admission
