@@ -93,8 +93,12 @@ net::awaitable<RelayResult> relay_response(Client& client, http::response_serial
                                            http::response_parser<http::buffer_body>& p, RelayTimeouts timeouts,
                                            std::span<char> buf, bool head_only, TailWindow* tail = nullptr) {
   RelayResult r;
-  detail::set_expiry(client, timeouts.client_write);
-  {
+  // When body bytes came in with the head (a small answer, or a stream's first chunk), the head is not
+  // written alone: the first write_piece sends head and piece in one writev. That saves a syscall per
+  // request (a third of the client-side writes on small answers) and delays nothing, since those bytes
+  // are already here. Otherwise the head goes out at once, so a client sees it before a slow first chunk.
+  if (head_only || up_buffer.size() == 0 || p.is_done()) {
+    detail::set_expiry(client, timeouts.client_write);
     auto [ec, n] = co_await http::async_write_header(client, sr, use_tuple);
     if (ec) {
       r.end = RelayEnd::kClientFailed;

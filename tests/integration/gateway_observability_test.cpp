@@ -26,6 +26,18 @@ double sum_samples(const std::string& text, const std::string& name, const std::
   return sum;
 }
 
+// /metrics once `name` (filtered) sums to `expected` (or the last scrape when it never does). A request is
+// accounted just after its last byte is written, so a client that scrapes the moment its answer arrived
+// can beat the accounting of that very answer: the counters are eventually exact, and the test waits.
+Response scrape_when(const Server& gw, const std::string& name, const std::string& filter, double expected) {
+  Response r;
+  (void)wait_until([&] {
+    r = request(gw.address, "GET", "/metrics");
+    return r.status == 200 && sum_samples(r.body, name, filter) == expected;
+  });
+  return r;
+}
+
 // N requests from `clients` threads at once; returns how many got 200.
 int send_concurrently(const Server& gw, int clients, int per_client, const std::string& model) {
   std::atomic<int> ok{0};
@@ -54,7 +66,7 @@ TEST(GatewayObservability, CountersSayNAfterNConcurrentRequests) {
   ASSERT_EQ(send_concurrently(gw, kClients, kPerClient, "llama3:8b"), kN);
 
   // Quick mode has no admin listener: /metrics is on the main one.
-  const auto scrape = request(gw.address, "GET", "/metrics");
+  const auto scrape = scrape_when(gw, "ollama_gateway_requests_total", "", kN);
   ASSERT_EQ(scrape.status, 200);
   EXPECT_EQ(scrape.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
   const std::string& m = scrape.body;
@@ -88,7 +100,7 @@ TEST(GatewayObservability, LiveExpositionPassesPromtool) {
   ASSERT_EQ(send_concurrently(gw, 2, 3, "llama3:8b"), 6);
   EXPECT_EQ(request(gw.address, "POST", "/api/generate", generate_body("no-such-model")).status, 404);
   EXPECT_EQ(request(gw.address, "GET", "/api/nope").status, 404);
-  const std::string text = request(gw.address, "GET", "/metrics").body;
+  const std::string text = scrape_when(gw, "ollama_gateway_requests_total", R"(status="404")", 2).body;
   const auto file = write_temp(text, ".prom");
   FILE* p = popen(("promtool check metrics < " + file + " 2>&1").c_str(), "r");
   std::string out;
@@ -117,7 +129,7 @@ TEST(GatewayObservability, QueueDepthActiveRequestsAndRejectionsByPool) {
   std::string m = scrape();
   EXPECT_EQ(sum_samples(m, "ollama_active_requests", R"(backend="only")"), 1);
   EXPECT_EQ(request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1)).status, 503);
-  m = scrape();
+  m = scrape_when(gw, "ollama_gateway_requests_total", R"(status="503")", 1).body;
   EXPECT_EQ(sum_samples(m, "ollama_gateway_queue_rejections_total", R"(pool="p",reason="full")"), 1);
   EXPECT_EQ(sum_samples(m, "ollama_gateway_requests_total", R"(status="503")"), 1);
 
@@ -191,7 +203,7 @@ TEST(GatewayObservability, RetriesAndEjectionsAreCountedOnceRequestsStillOnce) {
   for (int i = 0; i < kN; ++i) {
     ASSERT_EQ(request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1)).status, 200);
   }
-  const std::string m = request(gw.address, "GET", "/metrics").body;
+  const std::string m = scrape_when(gw, "ollama_gateway_requests_total", "", kN).body;
   EXPECT_EQ(sum_samples(m, "ollama_gateway_requests_total"), kN);  // a retried request is still one request
   EXPECT_EQ(sum_samples(m, "ollama_backend_requests_total", R"(backend="alive")"), kN);
   const double retries = sum_samples(m, "ollama_gateway_retries_total", R"(backend="dead")");
@@ -251,7 +263,10 @@ TEST(GatewayObservability, StatusShowsLoadedModelAndDownWorker) {
 
   const auto before = status.at("window").as_object().at("requests").as_int64();
   ASSERT_EQ(request(gw.address, "POST", "/api/generate", generate_body("llama3:8b")).status, 200);
-  status = parse_json(request(admin, "GET", "/corral/api/status").body).as_object();
+  ASSERT_TRUE(wait_until([&] {  // accounted just after the answer's last byte
+    status = parse_json(request(admin, "GET", "/corral/api/status").body).as_object();
+    return status.at("window").as_object().at("requests").as_int64() == before + 1;
+  }));
   std::size_t loaded = 0;
   for (const auto& w : status.at("workers").as_array()) {
     for (const auto& model : w.as_object().at("models").as_array()) {
@@ -262,7 +277,6 @@ TEST(GatewayObservability, StatusShowsLoadedModelAndDownWorker) {
     }
   }
   EXPECT_EQ(loaded, 1u);
-  EXPECT_EQ(status.at("window").as_object().at("requests").as_int64(), before + 1);
 
   b.process.reset();  // gpu-b goes away: the health checks mark it down
   ASSERT_TRUE(wait_until([&] {
