@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <string>
 
 #include "integration/sim_test_util.hpp"
@@ -121,6 +122,25 @@ TEST(SimFaults, RefusedConnectionsAreClosedUnansweredUntilCleared) {
   EXPECT_EQ(stats.at("connections_refused").as_int64(), 1);
   ASSERT_EQ(admin.request("DELETE", "/sim/fault").status, 200);
   EXPECT_EQ(http_get(sim.address, "/api/version").status, 200);
+}
+
+TEST(SimFaults, Sigusr1ClearsThePlanWhenNoConnectionIsLeftToSendDelete) {
+  auto sim = fault_sim();
+  post_fault(sim.address, R"({"refuse_connections":true})");
+  EXPECT_EQ(raw_exchange(sim.address, "GET / HTTP/1.1\r\nHost: sim\r\n\r\n"), "");
+  sim.process->signal(SIGUSR1);
+  ASSERT_TRUE(eventually([&] {
+    return raw_exchange(sim.address, "GET / HTTP/1.1\r\nHost: sim\r\nConnection: close\r\n\r\n").find("200 OK") !=
+           std::string::npos;
+  }));
+}
+
+TEST(SimFaults, APlanWithADurationClearsItself) {
+  auto sim = fault_sim();
+  post_fault(sim.address, R"({"error_status":500,"duration":"200ms"})");
+  EXPECT_EQ(http_post(sim.address, "/api/generate", kGenerate).status, 500);
+  ASSERT_TRUE(eventually([&] { return http_post(sim.address, "/api/generate", kGenerate).status == 200; }));
+  EXPECT_EQ(json::parse(http_get(sim.address, "/sim/fault").body).at("error_status").as_int64(), 0);
 }
 
 TEST(SimFaults, HealthDelaySlowsOnlyTheHealthEndpoints) {
