@@ -69,7 +69,6 @@ bool ModelLifecycle::tick(const upstream::SnapshotPtr& snapshot, std::int64_t no
     if (key.empty()) continue;
     const std::uint32_t keep = std::max<std::uint32_t>(rule.min_replicas.value_or(0), rule.prewarm ? 1 : 0);
     const bool unloads = rule.keep_alive && rule.keep_alive->count() > 0;
-    if (keep == 0 && !unloads) continue;
     const std::uint64_t hash = lb::hash_key(key);
     const auto pool_index = snap.config->pool_index(rule.pool);
     if (!pool_index) continue;
@@ -78,16 +77,28 @@ bool ModelLifecycle::tick(const upstream::SnapshotPtr& snapshot, std::int64_t no
 
     std::uint32_t loaded = 0;
     std::uint32_t warm = 0;
-    for (const auto& m : pool.members) {
-      if (!m->eligible(now)) continue;
-      if (const auto s = m->backend->catalog.find(hash)) {
-        loaded += s->loaded.load() ? 1 : 0;
-        warm += m->backend->catalog.warm(hash) ? 1 : 0;
+    std::uint32_t slots = 0;
+    std::uint32_t busy = 0;
+    for (std::size_t i = 0; i < pool.members.size(); ++i) {
+      const upstream::PoolMember& m = *pool.members[i];
+      if (!m.eligible(now)) continue;
+      if (const auto s = m.backend->catalog.find(hash)) {
+        const bool is_loaded = s->loaded.load();
+        loaded += is_loaded ? 1 : 0;
+        warm += m.backend->catalog.warm(hash) ? 1 : 0;
+        if (is_loaded && s->loading_since_ns.load() == 0) {
+          slots += pool.config->backends[i].num_parallel;
+          busy += s->slots->in_flight.load();
+        }
       }
     }
     if (rule.prewarm && loaded == 0) prewarmed = false;
+    // One more replica when the warm ones run near capacity, unless a load is already under way.
+    const bool predicted = predictor_.observe(hash, busy, slots) && warm == loaded &&
+                           (!rule.max_replicas || warm < *rule.max_replicas);
+    const std::uint32_t want = predicted ? std::max(keep, warm + 1) : keep;
 
-    if (warm < keep) {
+    if (warm < want) {
       std::optional<std::size_t> best;
       std::int64_t best_cost = 0;
       for (std::size_t i = 0; i < pool.members.size(); ++i) {
@@ -104,6 +115,7 @@ bool ModelLifecycle::tick(const upstream::SnapshotPtr& snapshot, std::int64_t no
         auto state = backend->catalog.state(hash, key);
         state->slots->limit.store(pool.config->backends[*best].num_parallel);
         if (state->slots->try_take()) {
+          if (predicted) log::info("model {} runs near its warm capacity: loading a replica on {}", key, backend->name);
           state->loading_since_ns.store(now);
           state->last_used_ns.store(now);
           net::co_spawn(ex, load(backend, state, pool.queue, keep_alive_body(key, keep_alive_seconds(rule)),

@@ -1,7 +1,8 @@
 // The control plane of model placement, run after every poll round on the control thread: keeps the
 // models a rule names exactly (no glob) at their `min_replicas` / `prewarm` count of loaded backends
 // (loading the missing ones where placement finds room, also after a backend comes back), and unloads
-// (`keep_alive: 0`) replicas idle past the rule's `keep_alive` down to that count. Never touches a model
+// (`keep_alive: 0`) replicas idle past the rule's `keep_alive` down to that count; loads one more replica
+// when the warm ones run near capacity (BusyPredictor). Never touches a model
 // in use or pinned. Data-path placement (proxy/backend_pick) handles load on demand and replication.
 #pragma once
 
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "common/asio.hpp"
+#include "models/busy_predictor.hpp"
 #include "upstream/backend_registry.hpp"
 
 namespace corral::models {
@@ -18,6 +20,9 @@ class ModelLifecycle final {
   /// Starts the loads and unloads `snapshot` calls for at `now_ns` (steady); they run detached on the
   /// calling (control) executor. Returns true when every prewarm model has a loaded backend (readiness).
   bool tick(const upstream::SnapshotPtr& snapshot, std::int64_t now_ns, const net::any_io_executor& ex);
+
+ private:
+  BusyPredictor predictor_;
 };
 
 /// The routing key a rule's `match` names exactly, or "" when it is a glob (cannot be loaded by name).

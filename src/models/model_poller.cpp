@@ -16,7 +16,12 @@ net::awaitable<void> ModelPoller::run() {
     const auto snap = registry_.current();
     for (const auto& b : snap->backends) {
       if (stopped_) co_return;
-      if (!b->healthy.load(std::memory_order_relaxed)) continue;
+      if (!b->healthy.load(std::memory_order_relaxed)) {
+        // A down backend serves nothing: forget what it had loaded (requests still running there keep
+        // their model), so a load marked before it went down cannot stay "loading" forever.
+        b->catalog.apply_ps({}, upstream::steady_ns());
+        continue;
+      }
       std::string tags_target = "/api/tags";  // named values: no temporaries in a co_await expression (GCC 12)
       auto tags = co_await upstream::http_get(pool_, b, std::move(tags_target), snap->config->health.timeout);
       if (tags && tags->status == 200) b->catalog.apply_tags(models_in_listing(tags->body));
