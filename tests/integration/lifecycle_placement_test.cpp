@@ -88,6 +88,33 @@ TEST(LifecyclePlacement, QueuePressureAddsAReplicaAndIdleReplicasAreUnloaded) {
   EXPECT_EQ(fleet_stat(fleet, "evictions"), 0);
 }
 
+TEST(LifecyclePlacement, BusyWarmSlotsLoadAReplicaBeforeAnyQueueBuilds) {
+  auto a = start_sim({"m=1GB"});
+  auto b = start_sim({"m=1GB"});
+  const std::vector<const Server*> fleet{&a, &b};
+  // Two clients keep the two slots of one replica busy; nobody ever waits in the gateway's queue, so only
+  // the busy-slots predictor (not the queue-depth rule, set out of reach) can add the second replica.
+  Server gw({"serve", "-c", fleet_config({{&a, "24GB", 2}, {&b, "24GB", 2}},
+                                         "models:\n  - match: m\n    pool: gpu\n"
+                                         "placement:\n  replicate_queue_depth: 1000\n")});
+  ASSERT_TRUE(wait_ready(gw));
+  std::atomic<bool> stop{false};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 2; ++i) {
+    clients.emplace_back([&] {
+      while (!stop) {
+        if (request(gw.address, "POST", "/api/generate", generate_body("m", 40)).status != 200) ++failed;
+      }
+    });
+  }
+  EXPECT_TRUE(wait_until([&] { return replicas_of(fleet, "m:latest") == 2; }));
+  stop = true;
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(fleet_stat(fleet, "loads"), 2);
+}
+
 TEST(LifecyclePlacement, PrewarmedModelIsLoadedBeforeReadiness) {
   auto a = slow_sim({"warm=2GB", "other=1GB"}, "2");
   auto b = slow_sim({"warm=2GB", "other=1GB"}, "2");
