@@ -40,7 +40,8 @@ ClientConnection::ClientConnection(tcp::socket socket, Worker& worker, Connectio
       admin_(origin.admin),
       gatekeeper_(*origin.gatekeeper),
       peer_(auth::normalize(origin.peer)),
-      ticket_(std::move(origin.ticket)) {
+      ticket_(std::move(origin.ticket)),
+      tls_(origin.tls) {
   client_ip_ = peer_.to_string();
   error_code ec;
   stream_.socket().set_option(tcp::no_delay(true), ec);  // fails harmlessly on a TLS socket pair
@@ -288,6 +289,7 @@ net::awaitable<bool> ClientConnection::serve_one(bool first_request) {
   const auto rid = msg.find("X-Request-ID");
   req.request_id = http1::request_id_for(rid == msg.end() ? std::string_view{} : std::string_view(rid->value()));
   req.client_ip = verdict.client_ip;
+  req.client_tls = tls_;
   if (verdict.key != nullptr) req.principal = verdict.key->name;
   req.keep_alive = keep_alive;
   req.admin_listener = admin_;

@@ -26,6 +26,7 @@ struct ConnectionOrigin {
   auth::Gatekeeper* gatekeeper = nullptr;
   net::ip::address peer;             ///< the socket peer (for TLS: the TCP client, not the socket pair)
   std::unique_ptr<ConnectionLimiter::Ticket> ticket;  ///< the listener's connection slot, released at close
+  bool tls = false;                  ///< the bytes arrive through TLS termination
 };
 
 class ClientConnection final : public std::enable_shared_from_this<ClientConnection> {
@@ -64,6 +65,7 @@ class ClientConnection final : public std::enable_shared_from_this<ClientConnect
   auth::Gatekeeper& gatekeeper_;
   net::ip::address peer_;
   std::unique_ptr<ConnectionLimiter::Ticket> ticket_;
+  bool tls_;
   bool idle_ = false;
   beast::flat_buffer buffer_;
   std::string body_storage_;  // the body buffer, reused across requests (capacity kept)

@@ -78,6 +78,7 @@ void Listener::hand_over(tcp::socket socket, Worker& worker) {
     start_connection(std::move(socket), worker, std::move(origin));
     return;
   }
+  origin.tls = true;
   // std::function needs a copyable target: the origin (which owns the ticket) travels in a shared_ptr.
   auto held = std::make_shared<ConnectionOrigin>(std::move(origin));
   Worker* w = &worker;

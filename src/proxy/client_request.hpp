@@ -25,6 +25,7 @@ struct ClientRequest {
   std::string client_ip;    ///< the peer address
   std::string principal;    ///< the API key name auth identified (access log `key`); empty when none
   std::uint64_t completion_tokens = 0;  ///< set by handle_request from the final object (token budgets charge it)
+  bool client_tls = false;  ///< the client connected over TLS (X-Forwarded-Proto: https upstream)
   bool keep_alive = true;   ///< the client may get another request on this connection
   bool admin_listener = false;  ///< came in on the admin listener (`/` is the status page there)
   SteadyClock::time_point started{};

@@ -302,7 +302,7 @@ net::awaitable<Completion> forward(Forward& f) {
     }
 
     head.clear();
-    const http1::ForwardContext fwd{m.backend->authority, m.backend->path_prefix, req.client_ip, req.request_id, false};
+    const http1::ForwardContext fwd{m.backend->authority, m.backend->path_prefix, req.client_ip, req.request_id, req.client_tls};
     http1::build_upstream_head(head, req.msg, req.facts.origin_target, fwd, body.size(), with_body);
     ExchangeResult ex;
     std::shared_ptr<const upstream::Backend> backend = m.backend;

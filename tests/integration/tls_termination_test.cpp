@@ -6,7 +6,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <atomic>
 #include <filesystem>
+#include <mutex>
 
 #include "integration/gateway_harness.hpp"
 
@@ -118,6 +120,83 @@ TEST(TlsTermination, ServesVerifiedTlsRefusesOldProtocolsAndRotatesOnSighup) {
   ASSERT_TRUE(wait_until([&] { return https(gw.address, two.cert, "GET", "/api/version").peer_cn == "corral-two"; }));
   EXPECT_EQ(https(gw.address, two.cert, "POST", "/api/generate", generate_body("llama3:8b", 1)).status, 200);
   EXPECT_EQ(stat(sim, "requests"), 2);
+}
+
+// A minimal Ollama stand-in that records every request head it gets and answers `{"models":[]}`.
+class RecordingBackend {
+ public:
+  RecordingBackend() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~RecordingBackend() {
+    stop_ = true;
+    boost::system::error_code ec;
+    asio::ip::tcp::socket poke(io_);
+    poke.connect(acceptor_.local_endpoint(), ec);  // unblocks accept()
+    thread_.join();
+  }
+  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
+  [[nodiscard]] std::vector<std::string> heads() {
+    std::lock_guard lock(mu_);
+    return heads_;
+  }
+
+ private:
+  void serve() {
+    while (!stop_) {
+      tcp::socket s(io_);
+      boost::system::error_code ec;
+      acceptor_.accept(s, ec);
+      if (ec || stop_) return;
+      std::string buf;
+      char b[4096];
+      // One request per connection (Connection: close), so a serial loop never blocks a second client.
+      while (buf.find("\r\n\r\n") == std::string::npos) {
+        const auto n = s.read_some(asio::buffer(b), ec);
+        if (ec) break;
+        buf.append(b, n);
+      }
+      const auto end = buf.find("\r\n\r\n");
+      if (end == std::string::npos) continue;
+      {
+        std::lock_guard lock(mu_);
+        heads_.push_back(buf.substr(0, end));
+      }
+      const std::string body = R"({"models":[]})";
+      asio::write(s, asio::buffer("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                                  "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body), ec);
+    }
+  }
+
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::vector<std::string> heads_;
+};
+
+TEST(TlsTermination, UpstreamLearnsTheClientUsedTls) {
+  RecordingBackend backend;
+  const Cert c = make_cert("corral-proto");
+  const std::string path = write_temp("listen: 127.0.0.1:0\nthreads: 1\ntls:\n  cert_file: " + c.cert +
+                                      "\n  key_file: " + c.key + "\npools:\n  - name: p\n    backends:\n      - url: " +
+                                      backend.url() + "\n");
+  Server gw({"serve", "-c", path});
+  ASSERT_TRUE(wait_until([&] {
+    try {
+      return https(gw.address, c.cert, "GET", "/readyz").status == 200;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }));
+  ASSERT_EQ(https(gw.address, c.cert, "GET", "/api/version").status, 200);
+  std::string forwarded;
+  for (const auto& h : backend.heads()) {
+    if (h.starts_with("GET /api/version ")) forwarded = h;
+  }
+  EXPECT_NE(forwarded.find("X-Forwarded-Proto: https\r\n"), std::string::npos) << forwarded;
+  EXPECT_NE(forwarded.find("X-Forwarded-For: 127.0.0.1\r\n"), std::string::npos) << forwarded;
 }
 
 }  // namespace
