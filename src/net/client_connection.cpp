@@ -251,6 +251,11 @@ net::awaitable<bool> ClientConnection::serve_one(bool first_request) {
   const routing::Route route = routing::route_request(msg.method(), facts.origin_target);
   const bool health = facts.path == "/healthz" || facts.path == "/readyz";
   const bool corral_api = facts.path.starts_with("/corral/");
+  // The status page and its JSON are read-only views, open to whoever this listener admits (like
+  // /api/tags); only Corral's admin calls (reload, ...) need an admin key on the public listener.
+  const bool read_only_view =
+      corral_api && (msg.method() == http::verb::get || msg.method() == http::verb::head) &&
+      (facts.path == "/corral/" || facts.path == "/corral/api/status" || facts.path == "/corral/api/scale");
   const bool ollama_route =
       route.kind != routing::RouteKind::kNotFound && route.kind != routing::RouteKind::kMethodNotAllowed;
   auto policy = gatekeeper_.policy(snap->config);
@@ -262,7 +267,7 @@ net::awaitable<bool> ClientConnection::serve_one(bool first_request) {
   }
   if (admin_) {
     verdict.client_ip = client_ip_;  // the admin listener is trusted: no keys, no limits, no X-Forwarded-For
-  } else if (corral_api) {
+  } else if (corral_api && !read_only_view) {
     verdict = auth::Gatekeeper::check_admin(std::move(policy), msg);
     bool go_on = false;
     if (verdict.admitted()) {
@@ -278,6 +283,11 @@ net::awaitable<bool> ClientConnection::serve_one(bool first_request) {
     verdict = co_await std::move(checking);
     if (!verdict.admitted()) {
       const bool go_on = co_await refuse_request(msg, route, verdict, keep_alive);
+      body_storage_ = std::move(msg.body());
+      co_return go_on;
+    }
+    if (read_only_view) {
+      const bool go_on = co_await admin_request(msg, facts.path, keep_alive, false);
       body_storage_ = std::move(msg.body());
       co_return go_on;
     }

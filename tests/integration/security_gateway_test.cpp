@@ -86,6 +86,19 @@ TEST(SecurityGateway, KeysAndTheAdminBoundary) {
   EXPECT_EQ(request(gw.address(), "POST", "/corral/api/reload", "", kAdmin).status, 200);
   EXPECT_EQ(request(gw.admin, "POST", "/corral/api/reload").status, 200);
   EXPECT_EQ(request(gw.address(), "GET", "/healthz").status, 200);  // probes need no key
+  // The status page and its JSON are read-only views: any valid key, not an admin one.
+  EXPECT_EQ(request(gw.address(), "GET", "/corral/api/status").status, 401);
+  EXPECT_EQ(request(gw.address(), "GET", "/corral/api/status", "", kUser).status, 200);
+  EXPECT_EQ(request(gw.address(), "GET", "/corral/", "", kUser).status, 200);
+}
+
+TEST(SecurityGateway, QuickModeShowsTheStatusPageButKeepsTheAdminApiClosed) {
+  auto sim = start_sim({"llama3:8b=1GB"});
+  auto gw = start_quick({&sim}, 1);
+  ASSERT_TRUE(wait_ready(gw));
+  EXPECT_EQ(request(gw.address, "GET", "/corral/").status, 200);
+  EXPECT_EQ(request(gw.address, "GET", "/corral/api/status").status, 200);
+  EXPECT_EQ(request(gw.address, "POST", "/corral/api/reload").status, 403);  // no admin key can exist here
 }
 
 TEST(SecurityGateway, KeyLimitSurvivesReloadWithRetryAfter) {
