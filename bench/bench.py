@@ -165,9 +165,22 @@ class Corral(Contender):
         self.binary = binary
 
     def start(self):
-        cmd = [self.binary, "serve", "--listen", "127.0.0.1:0", "--threads", str(self.threads)]
-        for p in self.fleet.ports:
-            cmd += ["--backend", f"http://127.0.0.1:{p}"]
+        # Like for like with the peers' least-connections balancing: quick mode's model_aware policy would
+        # cap each backend at its configured num_parallel (default 1, Ollama's), which these sims
+        # (--num-parallel 20000) do not need and HAProxy/NGINX do not apply.
+        backends = "\n".join(f"      - url: http://127.0.0.1:{p}" for p in self.fleet.ports)
+        cfg = self.workdir / "corral.yaml"
+        cfg.write_text(f"""listen: 127.0.0.1:0
+threads: {self.threads}
+pools:
+  - name: bench
+    policy: least_connections
+    backends:
+{backends}
+default_pool: bench
+queue: {{max_length: 100000, timeout: 300s}}
+""")
+        cmd = [self.binary, "serve", "-c", str(cfg)]
         self.proc, self.port = start_reading_first_line(cmd)
         wait_port(self.port)
         # Readiness: the first health round must have marked the workers up.

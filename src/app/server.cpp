@@ -148,6 +148,9 @@ void Server::Impl::start_workers() {
 }
 
 void Server::Impl::stop_workers() {
+  // The Redis thread first: a request still waiting on it would otherwise be completed into a worker that
+  // is already gone (a decision waits at most redis.timeout, so shutdown can race one).
+  gatekeeper.stop();
   for (auto& w : workers) w->ioc.stop();
   for (auto& w : workers) {
     if (w->thread.joinable()) w->thread.join();
