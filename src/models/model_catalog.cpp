@@ -125,6 +125,29 @@ void ModelCatalog::apply_tags(const std::vector<ListedModel>& models) {
   inventory_.store(std::make_shared<const Set>(std::move(hashes)), std::memory_order_release);
 }
 
+void ModelCatalog::add_to_inventory(std::uint64_t model_hash) { edit_inventory(model_hash, true); }
+
+void ModelCatalog::drop_from_inventory(std::uint64_t model_hash) { edit_inventory(model_hash, false); }
+
+void ModelCatalog::edit_inventory(std::uint64_t model_hash, bool present) {
+  auto current = inventory_.load(std::memory_order_acquire);
+  for (;;) {
+    if (!current) return;  // unknown: may_have() already says yes; the first poll decides
+    const auto at = std::lower_bound(current->begin(), current->end(), model_hash);
+    const bool listed = at != current->end() && *at == model_hash;
+    if (listed == present) return;
+    auto next = std::make_shared<Set>(*current);
+    const auto pos = next->begin() + (at - current->begin());
+    if (present) {
+      next->insert(pos, model_hash);
+    } else {
+      next->erase(pos);
+    }
+    std::shared_ptr<const Set> next_const = std::move(next);
+    if (inventory_.compare_exchange_weak(current, next_const, std::memory_order_acq_rel)) return;
+  }
+}
+
 void ModelCatalog::apply_ps(const std::vector<ListedModel>& models, std::int64_t now_ns) {
   Set listed;
   for (const ListedModel& m : models) {

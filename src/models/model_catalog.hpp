@@ -59,12 +59,19 @@ class ModelCatalog final {
   [[nodiscard]] bool may_have(std::uint64_t model_hash) const;
   /// Replaces the inventory (control thread, after /api/tags) and records the disk sizes.
   void apply_tags(const std::vector<ListedModel>& models);
+  /// A management call through the gateway put the model on this backend's disk (pull, create, copy) or
+  /// removed it (delete): the inventory says so at once, before the next poll. While the inventory is
+  /// unknown (never polled) it stays unknown: may_have() is true for every model then anyway, and the
+  /// first poll brings the truth. Any thread (copy-on-write, like the table).
+  void add_to_inventory(std::uint64_t model_hash);
+  void drop_from_inventory(std::uint64_t model_hash);
   /// Replaces the loaded set (control thread, after /api/ps). A model not listed stays "loading" while
   /// requests Corral placed for it still run here; otherwise it is no longer loaded.
   void apply_ps(const std::vector<ListedModel>& models, std::int64_t now_ns);
 
  private:
   using Set = std::vector<std::uint64_t>;  // sorted, unique
+  void edit_inventory(std::uint64_t model_hash, bool present);
   std::atomic<std::shared_ptr<const Table>> table_;
   std::atomic<std::shared_ptr<const Set>> inventory_;  // null = not read yet
 };
