@@ -5,6 +5,8 @@
 #include <algorithm>
 
 #include "proxy/aggregate.hpp"
+#include "shared_state/rate_limit_counts.hpp"
+#include "shared_state/shared_store.hpp"
 #include "upstream/backend.hpp"
 
 namespace corral::admin {
@@ -61,6 +63,40 @@ json::array loaded_models(const std::optional<std::string>& ps, std::uint64_t& u
   return out;
 }
 
+// The worker's VRAM as Corral believes it (upstream::vram_view): the agent's total, use and GPU
+// utilisation while it answers, else the configured total with the use read from /api/ps just now
+// (`ps_used`, when the backend was asked), else `vram_source: "unknown"` and no numbers.
+void add_vram(json::object& w, const upstream::Backend& b, const config::BackendConfig* cfg,
+              std::optional<std::uint64_t> ps_used) {
+  const upstream::VramView v = upstream::vram_view(b, cfg);
+  w["vram_source"] = upstream::to_string(v.source);
+  if (v.total) w["vram_total_bytes"] = *v.total;
+  if (v.source == upstream::VramSource::kAgent) {
+    w["vram_used_bytes"] = *v.used;
+  } else if (ps_used) {
+    w["vram_used_bytes"] = *ps_used;
+  }
+  if (v.gpu_utilization_pct) w["gpu_utilization_pct"] = *v.gpu_utilization_pct;
+  if (b.agent) w["agent"] = json::object{{"url", b.agent->url}, {"up", b.agent_reading.up()}};
+}
+
+// The rate limiter's refusals and the shared store's health, for set_admission_totals().
+metrics::AdmissionTotals admission_totals(const proxy::GatewayState& gw) {
+  metrics::AdmissionTotals t;
+  const auto limited = shared_state::rate_limit_totals();
+  t.key_requests = limited.key_requests;
+  t.key_tokens = limited.key_tokens;
+  t.ip_requests = limited.ip_requests;
+  if (gw.shared != nullptr) {
+    const auto st = gw.shared->stats();
+    t.redis_configured = true;
+    t.redis_up = gw.shared->connected();
+    t.redis_errors = st.errors + st.timeouts + st.disconnects;
+    t.redis_fail_open = st.fail_open;
+  }
+  return t;
+}
+
 }  // namespace
 
 void refresh_gauges(proxy::GatewayState& gw) {
@@ -83,6 +119,7 @@ void refresh_gauges(proxy::GatewayState& gw) {
     }
   }
   gw.metrics.set_active_models(active_models);
+  gw.metrics.set_admission_totals(admission_totals(gw));
 }
 
 net::awaitable<std::string> fleet_status_json(proxy::GatewayState& gw, upstream::ConnectionPool& pool) {
@@ -124,11 +161,10 @@ net::awaitable<std::string> fleet_status_json(proxy::GatewayState& gw, upstream:
       w["in_flight"] = in_flight;
       w["max_inflight"] = m.backend->slots->limit.load(std::memory_order_relaxed);
       w["queued"] = beyond_slots(m, cfg);
-      if (cfg && cfg->vram) w["vram_total_bytes"] = *cfg->vram;
       std::uint64_t used = 0;
       const bool polled = asked[member++];
       w["models"] = polled ? loaded_models(ps[target++], used) : json::array();
-      if (polled) w["vram_used_bytes"] = used;
+      add_vram(w, *m.backend, cfg, polled ? std::optional<std::uint64_t>(used) : std::nullopt);
       workers.push_back(std::move(w));
     }
     const auto queued = p.queue->depth();

@@ -1,8 +1,9 @@
 // Runs the ScaleAdvisor (metrics/scale_advisor.hpp) for the gateway: every kInterval on the control
 // thread, and when /corral/api/scale is asked (posted to the control thread, since the advisor is not
 // thread-safe), it feeds each pool's signal, publishes ollama_gateway_recommended_workers{pool} and
-// returns the recommendation as JSON. The signal is the pool's configured workers and its admission
-// queue; the VRAM part of the rule needs per-worker VRAM use the gateway does not read yet (0).
+// returns the recommendation as JSON. The signal is the pool's configured workers, its admission queue
+// and its fullest worker's VRAM ratio (upstream::vram_view: the agent's reading, else the configured
+// `vram` against the models loaded there; workers with unknown VRAM do not count).
 #pragma once
 
 #include <chrono>

@@ -195,7 +195,7 @@ int Server::run() {
             s.config_path.empty() ? std::string("<quick>") : s.config_path);
 
   s.health = std::make_unique<upstream::HealthChecker>(s.gw.registry, s.gw.admission, s.control_pool, s.gw.ready);
-  s.poller = std::make_unique<models::ModelPoller>(s.gw.registry, s.control_pool, s.gw.models_polled);
+  s.poller = std::make_unique<models::ModelPoller>(s.gw.registry, s.control_pool, s.gw.models_polled, &s.gw.metrics);
   net::co_spawn(s.control, s.health->run(), net::detached);
   net::co_spawn(s.control, s.health->sweep_ejections(), net::detached);
   net::co_spawn(s.control, s.poller->run(), net::detached);

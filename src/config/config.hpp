@@ -74,6 +74,14 @@ struct BackendConfig {
   /// `num_parallel` (integer >= 1, default 1): the backend's OLLAMA_NUM_PARALLEL, slots per loaded model
   /// (Ollama's default has been 1 since v0.10.0).
   std::uint32_t num_parallel = 1;
+  /// `agent` (URL, optional): `http://host:port[/prefix]` of the worker's `corral agent`. Polled every
+  /// models_poll_interval (GET /agent/api/gpus); while it answers, its VRAM total and use replace `vram` for
+  /// placement, the status page and the scale advisor. Empty = no agent.
+  std::string agent;
+  /// Parsed from `agent`: host, port and path prefix (empty host when there is no agent).
+  std::string agent_host;
+  std::uint16_t agent_port = 0;
+  std::string agent_path_prefix;
 };
 
 /// One pool of interchangeable backends (an item of `pools`).

@@ -165,7 +165,7 @@ class Loader {
     if (n.IsScalar()) {  // shorthand: `- http://host:port`
       b.url = r_.string(n, path);
     } else {
-      r_.check_map(n, {"url", "name", "max_inflight", "weight", "vram", "num_parallel"}, path);
+      r_.check_map(n, {"url", "name", "max_inflight", "weight", "vram", "num_parallel", "agent"}, path);
       auto url = n["url"];
       if (!url) r_.fail(n, "missing key 'url' in " + path);
       b.url = r_.string(url, path + ".url");
@@ -182,7 +182,20 @@ class Loader {
     if (auto v = n["weight"]) b.weight = static_cast<std::uint32_t>(r_.unsigned_int(v, path + ".weight", 1, 10'000));
     if (auto v = n["vram"]) b.vram = r_.size(v, path + ".vram", 1);
     if (auto v = n["num_parallel"]) b.num_parallel = static_cast<std::uint32_t>(r_.unsigned_int(v, path + ".num_parallel", 1, 1024));
+    if (auto v = n["agent"]) agent(v, path + ".agent", b);
     return b;
+  }
+
+  // The agent's URL, checked like `url` but plain HTTP only: `corral agent` has no TLS listener.
+  void agent(const YAML::Node& n, const std::string& path, BackendConfig& b) {
+    BackendConfig parsed;
+    const std::string text = r_.string(n, path);
+    if (const auto error = parse_backend_url(text, parsed)) r_.fail(n, path + ": '" + text + "' " + *error);
+    if (parsed.tls) r_.fail(n, path + ": '" + text + "' must be http:// (corral agent serves plain HTTP)");
+    b.agent = text;
+    b.agent_host = std::move(parsed.host);
+    b.agent_port = parsed.port;
+    b.agent_path_prefix = std::move(parsed.path_prefix);
   }
 
   void models(const YAML::Node& n, Config& c) {

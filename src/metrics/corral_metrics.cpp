@@ -61,7 +61,12 @@ const MetricDef kMetrics[] = {
      "Configuration reloads (result: success, failure)."},
     {"ollama_gateway_internal_errors_total", counter, gateway, "", "Internal errors (bugs caught and survived)."},
     {"ollama_gateway_redis_up", gauge, gateway, "", "1 when the shared-state Redis is connected, else 0."},
-    {"ollama_gateway_redis_errors_total", counter, gateway, "", "Failed Redis operations."},
+    {"ollama_gateway_redis_errors_total", counter, gateway, "",
+     "Failed Redis operations (error replies, timeouts, lost or failed connections)."},
+    {"ollama_gateway_redis_fail_open_total", counter, gateway, "",
+     "Rate-limit decisions made by the local fallback while Redis could not answer (fail open)."},
+    {"ollama_gateway_rate_limited_total", counter, gateway, "scope,kind",
+     "Requests refused with 429, by the bucket that refused (scope: key, ip; kind: requests, tokens)."},
     {"ollama_gateway_recommended_workers", gauge, gateway, "pool",
      "Workers the scale advisor recommends for each pool (see docs/observability.md)."},
     // --- corral agent (one per GPU worker) ------------------------------------------------
@@ -198,6 +203,8 @@ CorralMetrics::CorralMetrics(Options o)
   redis_up_ = fam("ollama_gateway_redis_up");
   redis_errors_ = fam("ollama_gateway_redis_errors_total");
   recommended_workers_ = fam("ollama_gateway_recommended_workers");
+  rate_limited_ = fam("ollama_gateway_rate_limited_total");
+  redis_fail_open_ = fam("ollama_gateway_redis_fail_open_total");
 
   bytes_in_total_ = &bytes_in_->counter({});
   bytes_out_total_ = &bytes_out_->counter({});
@@ -207,6 +214,10 @@ CorralMetrics::CorralMetrics(Options o)
   internal_errors_total_ = &internal_errors_->counter({});
   redis_up_gauge_ = &redis_up_->gauge({});
   redis_errors_total_ = &redis_errors_->counter({});
+  rate_limited_key_requests_ = &rate_limited_->counter({"key", "requests"});
+  rate_limited_key_tokens_ = &rate_limited_->counter({"key", "tokens"});
+  rate_limited_ip_requests_ = &rate_limited_->counter({"ip", "requests"});
+  redis_fail_open_total_ = &redis_fail_open_->counter({});
 
   // The two reserved ids exist from the start.
   make_model_series(ModelInterner::kOther, "other");
@@ -420,6 +431,15 @@ void CorralMetrics::record_config_reload(bool ok) noexcept { (ok ? reload_ok_ : 
 void CorralMetrics::record_internal_error() noexcept { internal_errors_total_->inc(); }
 void CorralMetrics::set_redis_up(bool up) noexcept { redis_up_gauge_->set(up ? 1 : 0); }
 void CorralMetrics::record_redis_error() noexcept { redis_errors_total_->inc(); }
+void CorralMetrics::set_admission_totals(const AdmissionTotals& t) noexcept {
+  rate_limited_key_requests_->advance_to(t.key_requests);
+  rate_limited_key_tokens_->advance_to(t.key_tokens);
+  rate_limited_ip_requests_->advance_to(t.ip_requests);
+  if (!t.redis_configured) return;
+  set_redis_up(t.redis_up);
+  redis_errors_total_->advance_to(t.redis_errors);
+  redis_fail_open_total_->advance_to(t.redis_fail_open);
+}
 
 std::string CorralMetrics::prometheus_text() const { return metrics::prometheus_text(registry_); }
 

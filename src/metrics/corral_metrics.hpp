@@ -37,6 +37,20 @@ inline constexpr PoolId kNoPool = UINT16_MAX;
 
 enum class Placement : std::uint8_t { none, warm, cold };
 enum class QueueRejection : std::uint8_t { full, timeout, client_gone };
+/// Labels of ollama_gateway_rate_limited_total: whose bucket refused (`key` or `ip`) and which kind.
+enum class RateScope : std::uint8_t { key, ip };
+enum class RateKind : std::uint8_t { requests, tokens };
+
+/// Totals counted outside the metrics (by the rate limiter and the shared store), mirrored at scrape.
+struct AdmissionTotals {
+  std::uint64_t key_requests = 0;  ///< 429s from an API key's requests bucket
+  std::uint64_t key_tokens = 0;    ///< 429s from an API key's tokens_per_minute bucket
+  std::uint64_t ip_requests = 0;   ///< 429s from a client address's requests bucket
+  bool redis_configured = false;   ///< false: the redis fields are ignored
+  bool redis_up = false;
+  std::uint64_t redis_errors = 0;     ///< failed Redis operations (error replies, timeouts, lost connections)
+  std::uint64_t redis_fail_open = 0;  ///< decisions let through by the local fallback (fail open)
+};
 
 /// Everything the gateway knows about one finished request (proxy step 9, "account").
 struct RequestRecord {
@@ -115,6 +129,8 @@ class CorralMetrics {
   void record_internal_error() noexcept;
   void set_redis_up(bool up) noexcept;
   void record_redis_error() noexcept;
+  /// Mirrors the rate-limit and Redis totals (scrape time; monotonic sources, so never double-counted).
+  void set_admission_totals(const AdmissionTotals& t) noexcept;
 
   // ---- scrape side --------------------------------------------------------------------
   std::string prometheus_text() const;
@@ -164,6 +180,8 @@ class CorralMetrics {
   Family* redis_up_;
   Family* redis_errors_;
   Family* recommended_workers_;
+  Family* rate_limited_;
+  Family* redis_fail_open_;
 
   ModelInterner models_;
   WindowStats window_;
@@ -186,6 +204,10 @@ class CorralMetrics {
   Counter* internal_errors_total_;
   Gauge* redis_up_gauge_;
   Counter* redis_errors_total_;
+  Counter* rate_limited_key_requests_;
+  Counter* rate_limited_key_tokens_;
+  Counter* rate_limited_ip_requests_;
+  Counter* redis_fail_open_total_;
 };
 
 }  // namespace corral::metrics

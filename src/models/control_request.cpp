@@ -7,12 +7,12 @@
 
 namespace corral::models {
 
-net::awaitable<int> post_json(std::shared_ptr<const upstream::Backend> backend, std::string target, std::string body,
-                              std::chrono::nanoseconds timeout) {
+net::awaitable<ControlAnswer> post_json(std::shared_ptr<const upstream::Backend> backend, std::string target,
+                                        std::string body, std::chrono::nanoseconds timeout) {
   auto ex = co_await net::this_coro::executor;
   error_code ec;
   upstream::ConnectionPtr conn = co_await upstream::connect_backend(ex, backend, timeout, ec);
-  if (!conn) co_return 0;
+  if (!conn) co_return ControlAnswer{};
   http::request<http::string_body> req{http::verb::post, backend->path_prefix + target, 11};
   req.set(http::field::host, backend->authority);
   req.set(http::field::user_agent, "corral");
@@ -22,12 +22,26 @@ net::awaitable<int> post_json(std::shared_ptr<const upstream::Backend> backend, 
   req.prepare_payload();
   conn->stream.expires_after(timeout);
   auto [wec, wn] = co_await http::async_write(conn->stream, req);
-  if (wec) co_return 0;
+  if (wec) co_return ControlAnswer{};
   http::response_parser<http::string_body> parser;
   parser.body_limit(1024 * 1024);
   auto [rec, rn] = co_await http::async_read(conn->stream, conn->buffer, parser);
-  if (rec) co_return 0;
-  co_return static_cast<int>(parser.get().result_int());
+  if (rec) co_return ControlAnswer{};
+  co_return ControlAnswer{static_cast<int>(parser.get().result_int()), std::move(parser.get().body())};
+}
+
+std::optional<std::chrono::nanoseconds> load_duration_of(std::string_view body) {
+  // A streamed answer is NDJSON: the final object is the last non-empty line.
+  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.remove_suffix(1);
+  if (const auto nl = body.rfind('\n'); nl != std::string_view::npos) body.remove_prefix(nl + 1);
+  error_code ec;
+  const boost::json::value v = boost::json::parse(body, ec);
+  const auto* o = v.if_object();
+  const auto* d = o != nullptr ? o->if_contains("load_duration") : nullptr;
+  if (ec || d == nullptr || !d->is_number()) return std::nullopt;
+  const auto ns = d->to_number<std::int64_t>(ec);
+  if (ec || ns < 0) return std::nullopt;
+  return std::chrono::nanoseconds(ns);
 }
 
 std::string keep_alive_body(std::string_view model, double keep_alive_seconds) {

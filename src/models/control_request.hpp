@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/asio.hpp"
 
@@ -15,10 +17,19 @@ class Backend;
 
 namespace corral::models {
 
-/// POSTs `body` (JSON) to `target` on `backend`; the HTTP status, or 0 on any connection, timeout or
-/// parse failure.
-net::awaitable<int> post_json(std::shared_ptr<const upstream::Backend> backend, std::string target, std::string body,
-                              std::chrono::nanoseconds timeout);
+/// A backend's answer to one control call.
+struct ControlAnswer {
+  int status = 0;    ///< HTTP status; 0 on any connection, timeout or parse failure
+  std::string body;  ///< the answer's body (up to 1 MiB)
+};
+
+/// POSTs `body` (JSON) to `target` on `backend` and reads the whole answer.
+net::awaitable<ControlAnswer> post_json(std::shared_ptr<const upstream::Backend> backend, std::string target,
+                                        std::string body, std::chrono::nanoseconds timeout);
+
+/// `load_duration` (nanoseconds) of an Ollama generate/chat answer (the last object when it streamed),
+/// or nullopt when absent.
+[[nodiscard]] std::optional<std::chrono::nanoseconds> load_duration_of(std::string_view body);
 
 /// `{"model":NAME,"keep_alive":SECONDS}`: Ollama's load (SECONDS != 0) and unload (0) request for /api/generate.
 [[nodiscard]] std::string keep_alive_body(std::string_view model, double keep_alive_seconds);

@@ -22,7 +22,8 @@ std::optional<std::int64_t> load_cost(const upstream::Snapshot& snap, const upst
   const upstream::PoolMember& m = *pool.members[i];
   const config::BackendConfig& bc = pool.config->backends[i];
   const auto state = m.backend->catalog.state(hash, key);
-  const placement::WorkerFacts facts = worker_facts(bc, *state, snap.config->placement.load_rate);
+  placement::WorkerFacts facts = worker_facts(bc, *state, snap.config->placement.load_rate);
+  facts.vram = upstream::placement_vram(*m.backend, bc);  // the agent's view when it answers
   const auto table = m.backend->catalog.table();
   std::vector<placement::Resident> residents;
   gather_residents(snap, *table, hash, residents);
@@ -36,11 +37,24 @@ double keep_alive_seconds(const config::ModelRoute& rule) {
   return std::chrono::duration<double>(*rule.keep_alive).count();
 }
 
+// A load Corral started, into ollama_model_load_duration_seconds: the answer's load_duration, else the
+// time the call took (which then includes the request's own round trip).
+void record_load(metrics::CorralMetrics* metrics, const upstream::Backend& backend, const std::string& model,
+                 const ControlAnswer& answer, std::chrono::steady_clock::duration measured) {
+  if (metrics == nullptr) return;
+  const auto d = load_duration_of(answer.body).value_or(std::chrono::duration_cast<std::chrono::nanoseconds>(measured));
+  metrics->record_model_load(metrics->model_id(model), metrics->backend_id(backend.name), d);
+}
+
 net::awaitable<void> load(std::shared_ptr<upstream::Backend> backend, std::shared_ptr<ModelState> state,
-                          std::shared_ptr<admission::PoolQueue> queue, std::string body, std::chrono::nanoseconds timeout) {
-  const int status = co_await post_json(backend, "/api/generate", std::move(body), timeout);
+                          std::shared_ptr<admission::PoolQueue> queue, std::string body, std::chrono::nanoseconds timeout,
+                          metrics::CorralMetrics* metrics) {
+  const auto started = std::chrono::steady_clock::now();
+  const ControlAnswer answer = co_await post_json(backend, "/api/generate", std::move(body), timeout);
+  const int status = answer.status;
   if (status == 200) {
     backend->catalog.mark_served(lb::hash_key(state->key));
+    record_load(metrics, *backend, state->key, answer, std::chrono::steady_clock::now() - started);
     log::info("loaded model {} on backend {}", state->key, backend->name);
   } else {
     state->loading_since_ns.store(0);
@@ -119,7 +133,7 @@ bool ModelLifecycle::tick(const upstream::SnapshotPtr& snapshot, std::int64_t no
           state->loading_since_ns.store(now);
           state->last_used_ns.store(now);
           net::co_spawn(ex, load(backend, state, pool.queue, keep_alive_body(key, keep_alive_seconds(rule)),
-                                 snap.config->timeouts.first_byte),
+                                 snap.config->timeouts.first_byte, metrics_),
                         net::detached);
         }
       }

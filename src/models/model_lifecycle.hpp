@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/asio.hpp"
+#include "metrics/corral_metrics.hpp"
 #include "models/busy_predictor.hpp"
 #include "upstream/backend_registry.hpp"
 
@@ -17,12 +18,17 @@ namespace corral::models {
 
 class ModelLifecycle final {
  public:
+  /// `metrics` (may be null; must outlive the loads) counts the loads Corral starts in
+  /// ollama_model_load_duration_seconds.
+  explicit ModelLifecycle(metrics::CorralMetrics* metrics = nullptr) : metrics_(metrics) {}
+
   /// Starts the loads and unloads `snapshot` calls for at `now_ns` (steady); they run detached on the
   /// calling (control) executor. Returns true when every prewarm model has a loaded backend (readiness).
   bool tick(const upstream::SnapshotPtr& snapshot, std::int64_t now_ns, const net::any_io_executor& ex);
 
  private:
   BusyPredictor predictor_;
+  metrics::CorralMetrics* metrics_;
 };
 
 /// The routing key a rule's `match` names exactly, or "" when it is a glob (cannot be loaded by name).

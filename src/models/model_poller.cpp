@@ -3,7 +3,26 @@
 #include "models/model_catalog.hpp"
 #include "upstream/http_get.hpp"
 
+#include "common/log.hpp"
+
 namespace corral::models {
+namespace {
+
+// One read of `b`'s agent into its AgentReading; no good answer marks the agent down (the configured
+// `vram` applies again). Logged on the transitions only.
+net::awaitable<void> poll_agent(upstream::ConnectionPool& pool, std::shared_ptr<upstream::Backend> b,
+                                std::chrono::nanoseconds timeout) {
+  std::string target = "/agent/api/gpus";
+  auto r = co_await upstream::http_get(pool, b->agent, std::move(target), timeout);
+  const auto sample = r && r->status == 200 ? upstream::parse_agent_report(r->body) : std::nullopt;
+  if (sample) {
+    if (b->agent_reading.store(*sample)) log::info("agent of backend {} answers: VRAM from the agent", b->name);
+  } else if (b->agent_reading.mark_down()) {
+    log::warn("agent of backend {} does not answer (or has no GPU reading): configured vram applies", b->name);
+  }
+}
+
+}  // namespace
 
 void ModelPoller::stop() {
   stopped_ = true;
@@ -16,6 +35,7 @@ net::awaitable<void> ModelPoller::run() {
     const auto snap = registry_.current();
     for (const auto& b : snap->backends) {
       if (stopped_) co_return;
+      if (b->agent) co_await poll_agent(pool_, b, snap->config->health.timeout);
       if (!b->healthy.load(std::memory_order_relaxed)) {
         // A down backend serves nothing: forget what it had loaded (requests still running there keep
         // their model), so a load marked before it went down cannot stay "loading" forever.

@@ -3,7 +3,9 @@
 // backend (keep-alive pool) and replace its inventory and warm set. Traffic marks models warm in between
 // (proxy handler), so the poller mostly confirms and forgets. `polled` is set after the first round
 // (/readyz waits for it, so a ready gateway never sends a model to a backend that lacks it) and every
-// prewarm model is loaded somewhere; after each round the lifecycle (prewarm, idle unload) runs.
+// prewarm model is loaded somewhere; after each round the lifecycle (prewarm, idle unload) runs. A backend
+// with an `agent` also has its agent's /agent/api/gpus read each round (upstream/agent_reading.hpp), healthy
+// or not, so its VRAM numbers are current for placement, the status page and the scale advisor.
 #pragma once
 
 #include <atomic>
@@ -17,8 +19,10 @@ namespace corral::models {
 
 class ModelPoller final {
  public:
-  ModelPoller(upstream::BackendRegistry& registry, upstream::ConnectionPool& pool, std::atomic<bool>& polled)
-      : registry_(registry), pool_(pool), polled_(polled) {}
+  /// `metrics` (optional) counts the loads the lifecycle starts (ollama_model_load_duration_seconds).
+  ModelPoller(upstream::BackendRegistry& registry, upstream::ConnectionPool& pool, std::atomic<bool>& polled,
+              metrics::CorralMetrics* metrics = nullptr)
+      : registry_(registry), pool_(pool), polled_(polled), lifecycle_(metrics) {}
 
   /// Polls until stop(). Control thread.
   net::awaitable<void> run();

@@ -49,12 +49,15 @@ ClientConnection::ClientConnection(tcp::socket socket, Worker& worker, Connectio
 
 void start_connection(tcp::socket socket, Worker& worker, ConnectionOrigin origin) {
   auto conn = std::make_shared<ClientConnection>(std::move(socket), worker, std::move(origin));
-  net::co_spawn(worker.ioc, conn->run(), [conn](std::exception_ptr e) {
+  net::co_spawn(worker.ioc, conn->run(), [conn, gw = &worker.gw](std::exception_ptr e) {
     if (!e) return;
+    gw->metrics.record_internal_error();  // corral_internal_errors_total: the last-resort count
     try {
       std::rethrow_exception(e);
     } catch (const std::exception& ex) {
       log::error("connection ended by an unexpected exception: {}", ex.what());
+    } catch (...) {
+      log::error("connection ended by an unexpected non-standard exception");
     }
   });
 }

@@ -7,6 +7,7 @@
 
 
 #include "common/clock.hpp"
+#include "shared_state/rate_limit_counts.hpp"
 #include "shared_state/rate_limit_script.hpp"
 
 namespace corral::shared_state {
@@ -57,6 +58,7 @@ SharedStore::Stats SharedStore::stats() const {
   Stats s;
   s.shared_decisions = counters_.shared.load(std::memory_order_relaxed);
   s.degraded_decisions = counters_.degraded.load(std::memory_order_relaxed);
+  s.fail_open = counters_.fail_open.load(std::memory_order_relaxed);
   s.timeouts = counters_.timeouts.load(std::memory_order_relaxed);
   s.overloaded = counters_.overloaded.load(std::memory_order_relaxed);
   s.errors = counters_.errors.load(std::memory_order_relaxed);
@@ -186,6 +188,7 @@ auth::RateDecision SharedStore::fallback(const std::vector<auth::BucketOp>& ops)
     d.allowed = false;
     d.retry_after = std::chrono::seconds{1};
   } else {
+    counters_.fail_open.fetch_add(1, std::memory_order_relaxed);
     d = local_->apply(ops, steady_now());
   }
   d.degraded = true;
@@ -200,11 +203,10 @@ net::awaitable<auth::RateDecision> SharedStore::apply(std::vector<auth::BucketOp
     return run_script(*shared_ops, error);
   };
   auto answer = co_await ask<auth::RateDecision>(job);
-  if (answer) {
-    counters_.shared.fetch_add(1, std::memory_order_relaxed);
-    co_return *answer;
-  }
-  co_return fallback(*shared_ops);
+  if (answer) counters_.shared.fetch_add(1, std::memory_order_relaxed);
+  const auth::RateDecision d = answer ? *answer : fallback(*shared_ops);
+  count_refusal(*shared_ops, d);
+  co_return d;
 }
 
 void SharedStore::charge(std::vector<auth::BucketOp> ops) {
@@ -265,7 +267,9 @@ net::awaitable<auth::RateDecision> SharedStore::decide(SharedStore* store, auth:
     auto applying = store->apply(std::move(ops));  // named: see ask() on GCC 12 and co_await temporaries
     co_return co_await std::move(applying);
   }
-  co_return local.apply(ops, steady_now());
+  const auth::RateDecision d = local.apply(ops, steady_now());
+  count_refusal(ops, d);
+  co_return d;
 }
 
 }  // namespace corral::shared_state

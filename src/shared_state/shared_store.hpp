@@ -4,7 +4,8 @@
 // `redis.timeout`, then fall back (local buckets when failing open, a refusal when failing closed; no
 // shared affinity -> the caller's local table). While Redis is down, calls fall back at once without
 // posting. The Redis thread reconnects with exponential backoff and sharing resumes by itself. Every
-// fallback is counted (stats()) and each up/down transition is logged once.
+// fallback is counted (stats()) and each up/down transition is logged once. decide() also counts every
+// refusal by bucket (rate_limit_counts.hpp).
 #pragma once
 
 #include <atomic>
@@ -61,6 +62,7 @@ class SharedStore final {
   struct Stats {
     std::uint64_t shared_decisions = 0;    ///< apply() answered by Redis
     std::uint64_t degraded_decisions = 0;  ///< apply() answered by the fallback (all causes below)
+    std::uint64_t fail_open = 0;           ///< of those, decided by the local buckets (fail_mode open)
     std::uint64_t timeouts = 0;            ///< waited `timeout` without an answer
     std::uint64_t overloaded = 0;          ///< more than `max_pending` jobs queued
     std::uint64_t errors = 0;              ///< error replies (script errors, READONLY, OOM...)
@@ -108,8 +110,8 @@ class SharedStore final {
   enum class Logged : std::uint8_t { kNothing, kUp, kDown } logged_ = Logged::kNothing;
 
   struct Counters {
-    std::atomic<std::uint64_t> shared{0}, degraded{0}, timeouts{0}, overloaded{0}, errors{0}, connects{0},
-        disconnects{0};
+    std::atomic<std::uint64_t> shared{0}, degraded{0}, fail_open{0}, timeouts{0}, overloaded{0}, errors{0},
+        connects{0}, disconnects{0};
   };
   Counters counters_;
 };

@@ -34,7 +34,22 @@ std::vector<tcp::endpoint> resolve(const config::BackendConfig& c) {
   return out;
 }
 
+// The agent as a Backend-shaped GET target (address, Host field, path prefix, its own pooled connections).
+std::shared_ptr<const Backend> agent_target(const config::BackendConfig& c, std::string_view pool,
+                                            const config::HealthConfig& hc) {
+  if (c.agent.empty()) return nullptr;
+  config::BackendConfig a;
+  a.url = c.agent;
+  a.host = c.agent_host;
+  a.port = c.agent_port;
+  a.path_prefix = c.agent_path_prefix;
+  a.name = c.name + " agent";
+  return std::make_shared<const Backend>(a, pool, hc);
+}
+
 }  // namespace
+
+std::string reuse_key(const config::BackendConfig& config) { return config.url + "\n" + config.agent; }
 
 Backend::Backend(const config::BackendConfig& config, std::string_view pool, const config::HealthConfig& hc)
     : uid(next_uid()),
@@ -45,7 +60,9 @@ Backend::Backend(const config::BackendConfig& config, std::string_view pool, con
       authority(authority_of(config)),
       path_prefix(config.path_prefix),
       endpoints(resolve(config)),
-      health(hc.rise, hc.fall, hc.start_healthy ? HealthStatus::kHealthy : HealthStatus::kUnknown) {
+      health(hc.rise, hc.fall, hc.start_healthy ? HealthStatus::kHealthy : HealthStatus::kUnknown),
+      agent(agent_target(config, pool, hc)),
+      reuse_key(upstream::reuse_key(config)) {
   healthy.store(health.healthy(), std::memory_order_relaxed);
   slots->limit.store(config.max_inflight, std::memory_order_relaxed);
 }

@@ -15,6 +15,7 @@
 #include "common/asio.hpp"
 #include "config/config.hpp"
 #include "models/model_catalog.hpp"
+#include "upstream/agent_reading.hpp"
 #include "upstream/health_state.hpp"
 
 namespace corral::upstream {
@@ -41,6 +42,15 @@ class Backend final {
   models::ModelCatalog catalog;
   /// Active-check state: touched by the control thread only.
   HealthState health;
+  /// The worker's `corral agent` as a GET target (http_get), or null when `agent` is not configured.
+  const std::shared_ptr<const Backend> agent;
+  /// What that agent last reported (model poller); see agent_reading.hpp.
+  AgentReading agent_reading;
+  /// reuse_key(config): a reload keeps this Backend only for the same key in the same pool.
+  const std::string reuse_key;
 };
+
+/// What identifies a backend across reloads besides its pool: the URL and the agent it is read through.
+[[nodiscard]] std::string reuse_key(const config::BackendConfig& config);
 
 }  // namespace corral::upstream

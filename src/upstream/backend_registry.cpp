@@ -22,9 +22,9 @@ SnapshotPtr BackendRegistry::build(const config::Config& config, const Snapshot*
   auto snap = std::make_shared<Snapshot>(cfg);
   snap->generation = ++generation_;
 
-  std::unordered_map<std::string, std::shared_ptr<Backend>> old;  // key: pool \n url
+  std::unordered_map<std::string, std::shared_ptr<Backend>> old;  // key: pool \n reuse_key
   if (previous != nullptr) {
-    for (const auto& b : previous->backends) old.emplace(b->pool_name + "\n" + b->url, b);
+    for (const auto& b : previous->backends) old.emplace(b->pool_name + "\n" + b->reuse_key, b);
   }
   // The retry budget and the affinity table are kept when their settings did not change, so a reload
   // does not forget sessions or reset the budget's window.
@@ -50,7 +50,7 @@ SnapshotPtr BackendRegistry::build(const config::Config& config, const Snapshot*
     auto budget = std::make_shared<EjectionBudget>(pc.backends.size(), cfg->outlier.max_ejection_percent);
     for (const config::BackendConfig& bc : pc.backends) {
       std::shared_ptr<Backend> backend;
-      if (auto it = old.find(pc.name + "\n" + bc.url); it != old.end()) {
+      if (auto it = old.find(pc.name + "\n" + reuse_key(bc)); it != old.end()) {
         backend = it->second;
         backend->slots->limit.store(bc.max_inflight, std::memory_order_relaxed);
       } else {

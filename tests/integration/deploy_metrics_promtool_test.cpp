@@ -54,6 +54,8 @@ TEST(DeployMetrics, PopulatedRegistryPassesPromtool) {
   m.record_config_reload(true);
   m.record_internal_error();
   m.set_redis_up(true);
+  m.set_admission_totals({.key_requests = 4, .key_tokens = 2, .ip_requests = 7, .redis_configured = true,
+                          .redis_up = false, .redis_errors = 3, .redis_fail_open = 5});
 
   const auto text = m.prometheus_text();
   const auto file = fs::temp_directory_path() / ("corral-metrics-" + std::to_string(::getpid()) + ".prom");
@@ -71,6 +73,13 @@ TEST(DeployMetrics, PopulatedRegistryPassesPromtool) {
     if (d.exporter == Exporter::gateway) {
       EXPECT_NE(text.find("# TYPE " + std::string(d.name) + " "), std::string::npos) << d.name;
     }
+  }
+  for (const char* line : {R"(ollama_gateway_rate_limited_total{scope="key",kind="requests"} 4)",
+                           R"(ollama_gateway_rate_limited_total{scope="key",kind="tokens"} 2)",
+                           R"(ollama_gateway_rate_limited_total{scope="ip",kind="requests"} 7)",
+                           "ollama_gateway_redis_up 0", "ollama_gateway_redis_errors_total 3",
+                           "ollama_gateway_redis_fail_open_total 5"}) {
+    EXPECT_NE(text.find(std::string("\n") + line + "\n"), std::string::npos) << line << " in\n" << text;
   }
 }
 

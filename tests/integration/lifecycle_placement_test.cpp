@@ -2,6 +2,8 @@
 // cold model (single flight), never a model on a backend whose VRAM it exceeds, one more replica under
 // queue pressure and idle replicas unloaded afterwards, prewarm before readiness. Evidence comes from
 // the simulators' own counters (/sim/stats loads, unloads, loaded, requests).
+#include <sstream>
+
 #include "integration/lifecycle_fleet.hpp"
 
 namespace corral::gwtest {
@@ -115,6 +117,16 @@ TEST(LifecyclePlacement, BusyWarmSlotsLoadAReplicaBeforeAnyQueueBuilds) {
   EXPECT_EQ(fleet_stat(fleet, "loads"), 2);
 }
 
+// The sum of the values of the /metrics lines of `gw` that start with `prefix`.
+double metric_sum(const Server& gw, const std::string& prefix) {
+  std::istringstream text(request(gw.address, "GET", "/metrics").body);
+  double sum = 0;
+  for (std::string line; std::getline(text, line);) {
+    if (line.starts_with(prefix)) sum += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
 TEST(LifecyclePlacement, PrewarmedModelIsLoadedBeforeReadiness) {
   auto a = slow_sim({"warm=2GB", "other=1GB"}, "2");
   auto b = slow_sim({"warm=2GB", "other=1GB"}, "2");
@@ -125,8 +137,12 @@ TEST(LifecyclePlacement, PrewarmedModelIsLoadedBeforeReadiness) {
   // Ready implies loaded: the check runs after /readyz said 200, whatever the timing of the load.
   EXPECT_EQ(replicas_of(fleet, "warm:latest"), 1);
   EXPECT_EQ(fleet_stat(fleet, "loads"), 1);
+  // The load Corral started itself is timed in ollama_model_load_duration_seconds, like a request's.
+  const std::string load_count = R"(ollama_model_load_duration_seconds_count{model="warm:latest",)";
+  ASSERT_TRUE(wait_until([&] { return metric_sum(gw, load_count) == 1; }));
   ASSERT_EQ(request(gw.address, "POST", "/api/generate", generate_body("warm", 1)).status, 200);
   EXPECT_EQ(fleet_stat(fleet, "loads"), 1);
+  EXPECT_EQ(metric_sum(gw, load_count), 1);  // a warm request loads nothing
 }
 
 }  // namespace

@@ -20,17 +20,34 @@ int other_clients(const shared_state::RedisServer& redis) {
   return at == std::string::npos ? -1 : std::stoi(reply.str.substr(at + 18)) - 1;
 }
 
+// A replica with its admin listener (its /metrics is not rate-limited like the public listener's).
+struct Replica {
+  explicit Replica(const std::string& config) : gw({"serve", "-c", write_temp(config)}) {}
+  Server gw;
+  std::string admin = gw.process->line().substr(6);  // "admin HOST:PORT"
+};
+
+// The value of the series `series` (name with its labels, as exposed) in `r`'s /metrics; -1 when absent.
+double metric(const Replica& r, const std::string& series) {
+  const std::string text = request(r.admin, "GET", "/metrics").body;
+  const auto at = text.find("\n" + series + " ");
+  return at == std::string::npos ? -1 : std::stod(text.substr(at + series.size() + 2));
+}
+
 TEST(RedisGateway, TwoReplicasEnforceOneLimitAndSurviveRedisRestart) {
   if (!shared_state::redis_server_installed()) GTEST_SKIP() << "redis-server is not installed";
   shared_state::RedisServer redis;
   ASSERT_TRUE(redis.start());
   auto sim = start_sim({"llama3:8b=1GB"});
   // Every request comes from 127.0.0.1: one per-address bucket, which Redis makes common.
-  const std::string config = "listen: 127.0.0.1:0\nthreads: 1\npools:\n  - name: p\n    backends:\n      - url: " +
+  const std::string config = "listen: 127.0.0.1:0\nthreads: 1\nadmin: {listen: 127.0.0.2:0}\n"
+                             "pools:\n  - name: p\n    backends:\n      - url: " +
                              sim.url() + "\nrate_limits:\n  per_ip: {requests: 3, interval: 1h}\nredis:\n  url: " +
                              redis.url() + "\n  timeout: 2s\n  reconnect_min: 20ms\n  reconnect_max: 100ms\n";
-  Server a({"serve", "-c", write_temp(config)});
-  Server b({"serve", "-c", write_temp(config)});
+  Replica ra(config);
+  Replica rb(config);
+  const Server& a = ra.gw;
+  const Server& b = rb.gw;
   ASSERT_TRUE(wait_ready(a));
   ASSERT_TRUE(wait_ready(b));
   ASSERT_TRUE(wait_until([&] { return other_clients(redis) == 2; }));  // both replicas connected
@@ -43,6 +60,11 @@ TEST(RedisGateway, TwoReplicasEnforceOneLimitAndSurviveRedisRestart) {
   };
   EXPECT_EQ(admitted_of(8), 3);  // not 6: one bucket for both replicas
   EXPECT_EQ(stat(sim, "requests"), 3);
+  const std::string limited = R"(ollama_gateway_rate_limited_total{scope="ip",kind="requests"})";
+  EXPECT_EQ(metric(ra, limited) + metric(rb, limited), 5);  // the 429s, counted where they were answered
+  EXPECT_EQ(metric(ra, R"(ollama_gateway_rate_limited_total{scope="key",kind="tokens"})"), 0);
+  EXPECT_EQ(metric(ra, "ollama_gateway_redis_up"), 1);
+  EXPECT_EQ(metric(ra, "ollama_gateway_redis_fail_open_total"), 0);
 
   redis.kill();
   // Fail open: each replica falls back to its own local bucket (untouched so far, so full), without a
@@ -50,9 +72,16 @@ TEST(RedisGateway, TwoReplicasEnforceOneLimitAndSurviveRedisRestart) {
   EXPECT_EQ(status(a), 200);
   EXPECT_EQ(status(b), 200);
   EXPECT_EQ(stat(sim, "requests"), 5);
+  // Each replica's decision found Redis gone: it says so, and counts the fallback and the failure.
+  for (const Replica* gw : {&ra, &rb}) {
+    EXPECT_EQ(metric(*gw, "ollama_gateway_redis_up"), 0);
+    EXPECT_GE(metric(*gw, "ollama_gateway_redis_fail_open_total"), 1);
+    EXPECT_GE(metric(*gw, "ollama_gateway_redis_errors_total"), 1);
+  }
 
   ASSERT_TRUE(redis.start(redis.port()));
   ASSERT_TRUE(wait_until([&] { return other_clients(redis) == 2; }));  // both reconnected by themselves
+  ASSERT_TRUE(wait_until([&] { return metric(ra, "ollama_gateway_redis_up") == 1; }));
   // A fresh Redis holds no buckets: the shared limit starts over, again one limit across both.
   EXPECT_EQ(admitted_of(8), 3);
   EXPECT_EQ(stat(sim, "requests"), 8);
