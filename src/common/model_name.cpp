@@ -3,6 +3,8 @@
 // Ollama is case-insensitive, so the key folds case while display keeps it.
 #include "common/model_name.hpp"
 
+#include "common/ascii.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -45,12 +47,6 @@ bool valid_part(Part kind, std::string_view s) {
   return true;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 bool split(std::string_view text, Parts& p, ModelNameError* error) {
   std::string_view s = trim(text);
   auto fail = [&](ModelNameError e) {
@@ -82,9 +78,9 @@ bool split(std::string_view text, Parts& p, ModelNameError* error) {
 }
 
 void append_display(std::string& out, const Parts& p) {
-  const bool default_host = iequals(p.host, kDefaultHost);
+  const bool default_host = ascii_iequals(p.host, kDefaultHost);
   if (!default_host) out.append(p.host).push_back('/');
-  if (!default_host || !iequals(p.ns, kDefaultNamespace)) out.append(p.ns).push_back('/');
+  if (!default_host || !ascii_iequals(p.ns, kDefaultNamespace)) out.append(p.ns).push_back('/');
   out.append(p.model).push_back(':');
   out.append(p.tag);
 }

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <limits>
 
+#include "common/ascii.hpp"
+
 namespace corral::units {
 namespace {
 
@@ -22,14 +24,6 @@ std::optional<double> take_number(std::string_view& s) {
   const std::string copy(s.substr(0, i));
   s.remove_prefix(i);
   return std::strtod(copy.c_str(), nullptr);
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
 }
 
 std::string_view trim(std::string_view s) {
@@ -53,7 +47,7 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
       {"K", 1e3},        {"M", 1e6},        {"G", 1e9},        {"T", 1e12},
   };
   for (const auto& unit : kUnits) {
-    if (!iequals(s, unit.name)) continue;
+    if (!common::ascii_iequals(s, unit.name)) continue;
     const double bytes = *number * unit.factor;
     if (!std::isfinite(bytes) || bytes >= 1.8e19) return std::nullopt;
     return static_cast<std::uint64_t>(std::llround(bytes));

@@ -12,6 +12,7 @@
 #include "config/endpoint_address.hpp"
 #include "config/security_loader.hpp"
 #include "config/yaml_reader.hpp"
+#include "common/ascii.hpp"
 
 namespace corral::config {
 namespace {
@@ -28,12 +29,6 @@ bool is_pool_name(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) {
     return std::isalnum(c) || c == '_' || c == '-' || c == '.';
   });
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
 }
 
 std::string index_path(std::string_view base, std::size_t i) { return std::string(base) + "[" + std::to_string(i) + "]"; }
@@ -210,7 +205,7 @@ class Loader {
       m.match = r_.string(match, path + ".match");
       if (m.match.empty()) r_.fail(match, path + ".match: must not be empty (use \"*\" for every model)");
       for (std::size_t j = 0; j < c.models.size(); ++j) {
-        if (c.models[j].match == "*" || lower(c.models[j].match) == lower(m.match)) {
+        if (c.models[j].match == "*" || common::ascii_lower(c.models[j].match) == common::ascii_lower(m.match)) {
           r_.fail(match, path + ".match: never applies, models[" + std::to_string(j) + "] ('" + c.models[j].match +
                              "') matches first");
         }

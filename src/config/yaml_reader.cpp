@@ -8,17 +8,12 @@
 
 #include "common/units.hpp"
 #include "config/config_error.hpp"
+#include "common/ascii.hpp"
 
 namespace corral::config {
 namespace {
 
 bool is_quoted(const YAML::Node& node) { return node.Tag() == "!"; }
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 std::string kind_of(const YAML::Node& node) {
   switch (node.Type()) {
@@ -102,7 +97,7 @@ double YamlReader::number(const YAML::Node& node, std::string_view path, double 
 
 bool YamlReader::boolean(const YAML::Node& node, std::string_view path) const {
   if (node.IsScalar() && !is_quoted(node)) {
-    const std::string text = lower(node.Scalar());
+    const std::string text = common::ascii_lower(node.Scalar());
     if (text == "true") return true;
     if (text == "false") return false;
   }

@@ -4,14 +4,10 @@
 #include <array>
 #include <random>
 
+#include "common/ascii.hpp"
+
 namespace corral::http1 {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x >= 'A' && x <= 'Z' ? x + 32 : x) == (y >= 'A' && y <= 'Z' ? y + 32 : y);
-         });
-}
 
 constexpr std::array<std::string_view, 9> kHopByHop{
     "connection", "keep-alive", "proxy-connection", "te", "transfer-encoding",
@@ -23,7 +19,7 @@ constexpr std::array<std::string_view, 10> kReplacedOnRequest{
     "x-forwarded-proto", "x-forwarded-host", "forwarded", "x-real-ip", "x-request-id"};
 
 bool in(std::string_view name, auto const& list) {
-  return std::any_of(list.begin(), list.end(), [&](std::string_view s) { return iequals(s, name); });
+  return std::any_of(list.begin(), list.end(), [&](std::string_view s) { return common::ascii_iequals(s, name); });
 }
 
 void append_field(std::string& out, std::string_view name, std::string_view value) {
@@ -46,7 +42,7 @@ bool nominated_by_connection(const http::fields& fields, std::string_view name) 
       std::string_view token = v.substr(0, comma);
       while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
       while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
-      if (iequals(token, name)) return true;
+      if (common::ascii_iequals(token, name)) return true;
       if (comma == std::string_view::npos) break;
       v.remove_prefix(comma + 1);
     }
@@ -82,7 +78,7 @@ void copy_response_head(const http::response_header<>& upstream, http::response_
   const bool has_connection = upstream.find(http::field::connection) != upstream.end();
   for (const auto& f : upstream) {
     const std::string_view name = f.name_string();
-    if (is_hop_by_hop(name) || iequals(name, "content-length")) continue;
+    if (is_hop_by_hop(name) || common::ascii_iequals(name, "content-length")) continue;
     if (has_connection && nominated_by_connection(upstream, name)) continue;
     out.insert(f.name_string(), f.value());
   }

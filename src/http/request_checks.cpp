@@ -3,6 +3,8 @@
 // obs-fold is unfolded, Host and the target form are never checked, fields are not counted).
 #include "http/request_checks.hpp"
 
+#include "common/ascii.hpp"
+
 #include <algorithm>
 #include <array>
 
@@ -32,12 +34,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && is_ws(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_ws(s.back())) s.remove_suffix(1);
   return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x >= 'A' && x <= 'Z' ? x + 32 : x) == (y >= 'A' && y <= 'Z' ? y + 32 : y);
-         });
 }
 
 // Checks one completed line of the head; `first` is the request line.
@@ -220,7 +216,7 @@ std::variant<HeadFacts, Refusal> check_head(const http::request_header<>& head, 
     std::size_t scheme_end = target.find("://");
     if (scheme_end == std::string_view::npos) return Refusal{ErrorKind::kBadRequest, "invalid request-target"};
     const auto scheme = target.substr(0, scheme_end);
-    if (!iequals(scheme, "http") && !iequals(scheme, "https")) {
+    if (!common::ascii_iequals(scheme, "http") && !common::ascii_iequals(scheme, "https")) {
       return Refusal{ErrorKind::kBadRequest, "invalid request-target"};
     }
     auto rest = target.substr(scheme_end + 3);
@@ -244,7 +240,7 @@ std::variant<HeadFacts, Refusal> check_head(const http::request_header<>& head, 
   if (cls == 1 && tes == 1) return Refusal{ErrorKind::kBadRequest, "both Content-Length and Transfer-Encoding"};
   if (tes == 1) {
     if (version == 10) return Refusal{ErrorKind::kBadRequest, "Transfer-Encoding on HTTP/1.0"};
-    if (!iequals(trim(head[http::field::transfer_encoding]), "chunked")) {
+    if (!common::ascii_iequals(trim(head[http::field::transfer_encoding]), "chunked")) {
       return Refusal{ErrorKind::kBadRequest, "Transfer-Encoding other than chunked"};
     }
     facts.chunked = true;
@@ -264,7 +260,7 @@ std::variant<HeadFacts, Refusal> check_head(const http::request_header<>& head, 
   const std::size_t expects = count_fields(head, http::field::expect);
   if (expects > 1) return Refusal{ErrorKind::kExpectationFailed, "unsupported expectation"};
   if (expects == 1) {
-    if (!iequals(trim(head[http::field::expect]), "100-continue")) {
+    if (!common::ascii_iequals(trim(head[http::field::expect]), "100-continue")) {
       return Refusal{ErrorKind::kExpectationFailed, "unsupported expectation"};
     }
     facts.expect_continue = version == 11 && (facts.chunked || facts.content_length.value_or(0) > 0);

@@ -4,14 +4,12 @@
 
 #include "common/go_json.hpp"
 #include "common/units.hpp"
+#include "sim/dom_access.hpp"
 
 namespace corral::sim {
 namespace {
 
 namespace dom = simdjson::dom;
-
-// By value: iterating `e.get_object().value_unsafe()` directly would dangle (it refers into a temporary).
-dom::object as_object(dom::element e) { return e.get_object().value_unsafe(); }
 
 // A duration as a Go string ("1.5s") or a JSON number of seconds.
 bool read_duration(dom::element v, std::chrono::nanoseconds& out) {

@@ -6,19 +6,14 @@
 
 #include "common/model_name.hpp"
 #include "sim/text_generator.hpp"
+#include "common/ascii.hpp"
 
 namespace corral::sim {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 // "8b" -> 8e9, "0.5b" -> 5e8, "270m" -> 2.7e8 anywhere in the tag ("8b-instruct-q4_0"); 0 when absent.
 double parameters_in(std::string_view tag) {
-  const std::string t = lower(tag);
+  const std::string t = common::ascii_lower(tag);
   for (std::size_t i = 0; i < t.size(); ++i) {
     if (!std::isdigit(static_cast<unsigned char>(t[i])) || (i > 0 && std::isalnum(static_cast<unsigned char>(t[i - 1])))) continue;
     std::size_t j = i;
@@ -64,7 +59,7 @@ bool ModelCatalog::add(std::string_view display_name, std::uint64_t size, std::c
   m.size = size;
   m.digest = digest_of(m.key);
   m.modified_at = modified_at;
-  const std::string model = lower(name->model());
+  const std::string model = common::ascii_lower(name->model());
   m.embedding = model.find("embed") != std::string::npos || model.find("minilm") != std::string::npos;
   std::string family = model.substr(0, model.find_first_of("-_."));
   while (!family.empty() && (std::isdigit(static_cast<unsigned char>(family.back())))) family.pop_back();

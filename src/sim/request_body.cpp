@@ -3,15 +3,13 @@
 #include "common/units.hpp"
 #include "sim/go_json_scan.hpp"
 #include "sim/text_generator.hpp"
+#include "sim/dom_access.hpp"
 
 namespace corral::sim {
 namespace {
 
 namespace dom = simdjson::dom;
 
-// By value: iterating `e.get_object().value_unsafe()` directly would dangle (it refers into a temporary).
-dom::object as_object(dom::element e) { return e.get_object().value_unsafe(); }
-dom::array as_array(dom::element e) { return e.get_array().value_unsafe(); }
 using std::chrono::nanoseconds;
 
 std::string_view kind_of(dom::element v) {
