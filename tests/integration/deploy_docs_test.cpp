@@ -12,17 +12,11 @@
 
 #include "admin/status_page.hpp"
 #include "metrics/metric_def.hpp"
+#include "support/text_file.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string trim(std::string s) {
   const auto b = s.find_first_not_of(" `");
@@ -41,7 +35,7 @@ std::vector<std::string> cells(const std::string& row) {
 }
 
 TEST(DeployDocs, MetricTableMatchesTheCode) {
-  const auto doc = slurp(fs::path(CORRAL_SOURCE_DIR) / "docs" / "observability.md");
+  const auto doc = corral::testing::read_text_file(fs::path(CORRAL_SOURCE_DIR) / "docs" / "observability.md");
   ASSERT_FALSE(doc.empty());
   std::map<std::string, std::string> documented;  // name -> "type exporter labels"
   std::istringstream lines(doc);
@@ -70,7 +64,7 @@ TEST(DeployDocs, ServedStatusPageIsTheTestedFile) {
                            "\"data-worker\"", "\"data-model\""}) {
     EXPECT_NE(page.find(hook), std::string_view::npos) << hook;
   }
-  const auto inc = slurp(fs::path(CORRAL_SOURCE_DIR) / "src" / "admin" / "status_page.html.inc");
+  const auto inc = corral::testing::read_text_file(fs::path(CORRAL_SOURCE_DIR) / "src" / "admin" / "status_page.html.inc");
   const auto start = inc.find("R\"HTML(") + 7;
   const auto end = inc.rfind(")HTML\"");
   EXPECT_EQ(std::string(page), inc.substr(start, end - start));

@@ -15,18 +15,12 @@
 
 #include "metrics/metric_def.hpp"
 #include "metrics/promql_names.hpp"
+#include "support/text_file.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 const fs::path kDeploy = fs::path(CORRAL_SOURCE_DIR) / "deploy";
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::vector<fs::path> files_with(const std::vector<std::string>& exts) {
   std::vector<fs::path> out;
@@ -155,7 +149,7 @@ TEST(DeployFiles, AlertRulesPassPromtoolAndNameOnlyCorralMetrics) {
 }
 
 TEST(DeployFiles, DashboardQueriesNameOnlyCorralMetrics) {
-  const auto doc = boost::json::parse(slurp(kDeploy / "grafana" / "corral-dashboard.json"));
+  const auto doc = boost::json::parse(corral::testing::read_text_file(kDeploy / "grafana" / "corral-dashboard.json"));
   std::vector<std::string> exprs;
   std::function<void(const boost::json::value&)> walk = [&](const boost::json::value& v) {
     if (v.is_object()) {
@@ -210,7 +204,7 @@ TEST(DeployFiles, AutoscalingReadsTheQueueMetric) {
 }
 
 TEST(DeployFiles, DockerfileIsMultiStageDebianNonRoot) {
-  const auto d = slurp(kDeploy / "docker" / "Dockerfile");
+  const auto d = corral::testing::read_text_file(kDeploy / "docker" / "Dockerfile");
   EXPECT_NE(d.find("FROM debian:12 AS build"), std::string::npos);
   EXPECT_NE(d.find("FROM debian:12-slim AS runtime"), std::string::npos);
   EXPECT_NE(d.find("scripts/install-deps.sh"), std::string::npos);
@@ -235,7 +229,7 @@ TEST(DeployFiles, DockerfileIsMultiStageDebianNonRoot) {
 
 TEST(DeployFiles, SystemdUnitsRunTheBinary) {
   for (const auto& [file, verb] : {std::pair{"corral.service", "serve"}, {"corral-agent.service", "agent"}}) {
-    const auto u = slurp(kDeploy / "systemd" / file);
+    const auto u = corral::testing::read_text_file(kDeploy / "systemd" / file);
     EXPECT_NE(u.find("[Unit]"), std::string::npos) << file;
     EXPECT_NE(u.find("[Service]"), std::string::npos) << file;
     EXPECT_NE(u.find("[Install]"), std::string::npos) << file;

@@ -8,7 +8,7 @@
 namespace corral::gwtest {
 namespace {
 
-struct Fleet {
+struct PolicyFleet {
   Server a = start_sim({"llama3:8b=1GB", "qwen2:0.5b=400MB"});
   Server b = start_sim({"llama3:8b=1GB", "qwen2:0.5b=400MB"});
   Server c = start_sim({"llama3:8b=1GB", "qwen2:0.5b=400MB"});
@@ -29,7 +29,7 @@ void send(const Server& gw, int n, const std::string& model = "llama3:8b",
 }
 
 TEST(GatewayPolicies, RoundRobinIsEvenAndWeighted) {
-  Fleet f;
+  PolicyFleet f;
   auto gw = f.gateway("    policy: round_robin\n", "\n        weight: 2");
   send(gw, 40);
   EXPECT_EQ(f.counts(), (std::vector<std::int64_t>{20, 10, 10}));
@@ -37,7 +37,7 @@ TEST(GatewayPolicies, RoundRobinIsEvenAndWeighted) {
 
 TEST(GatewayPolicies, LeastConnectionsAndPowerOfTwoUseEveryWorker) {
   for (const char* policy : {"least_connections", "power_of_two"}) {
-    Fleet f;
+    PolicyFleet f;
     auto gw = f.gateway(std::string("    policy: ") + policy + "\n");
     send(gw, 30);
     const auto n = f.counts();
@@ -47,7 +47,7 @@ TEST(GatewayPolicies, LeastConnectionsAndPowerOfTwoUseEveryWorker) {
 }
 
 TEST(GatewayPolicies, ConsistentHashKeepsAKeyOnOneWorker) {
-  Fleet f;
+  PolicyFleet f;
   auto gw = f.gateway("    policy: consistent_hash\n    hash_on: header:X-User\n");
   for (const char* user : {"alice", "bob", "carol", "dave"}) {
     const auto before = f.counts();
@@ -60,7 +60,7 @@ TEST(GatewayPolicies, ConsistentHashKeepsAKeyOnOneWorker) {
 }
 
 TEST(GatewayPolicies, ModelAwareKeepsAModelWarmOnOneWorker) {
-  Fleet f;
+  PolicyFleet f;
   auto gw = f.gateway("    policy: model_aware\n");
   send(gw, 10, "llama3:8b");
   const auto n = f.counts();

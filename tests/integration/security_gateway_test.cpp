@@ -17,7 +17,7 @@ constexpr const char* kAdminDigest = "81d5958ea2799a62716f71aa7e3c2f275f31e9d8a1
 constexpr const char* kTokDigest = "343836aff726347fc7d20def5d4a9a1bdcf7caee63dcb52e2d6cd1be46c6ad48";
 
 const std::map<std::string, std::string> kUser{{"Authorization", "Bearer user-key-1"}};
-const std::map<std::string, std::string> kAdmin{{"Authorization", "Bearer admin-key-1"}};
+const std::map<std::string, std::string> kAdminAuth{{"Authorization", "Bearer admin-key-1"}};
 
 std::string pools(const Server& sim) {
   return "pools:\n  - name: p\n    backends:\n      - url: " + sim.url() + "\n";
@@ -81,11 +81,11 @@ TEST(SecurityGateway, KeysAndTheAdminBoundary) {
   r = request(gw.address(), "POST", "/api/pull", pull, kUser);
   EXPECT_EQ(r.status, 403);
   EXPECT_NE(r.body.find("admin"), std::string::npos);
-  EXPECT_EQ(request(gw.address(), "POST", "/api/pull", pull, kAdmin).status, 200);
+  EXPECT_EQ(request(gw.address(), "POST", "/api/pull", pull, kAdminAuth).status, 200);
   EXPECT_EQ(request(gw.admin, "POST", "/api/pull", pull).status, 200);
   // Corral's admin API: an admin key on the public listener, nothing needed on the admin listener.
   EXPECT_EQ(request(gw.address(), "POST", "/corral/api/reload", "", kUser).status, 403);
-  EXPECT_EQ(request(gw.address(), "POST", "/corral/api/reload", "", kAdmin).status, 200);
+  EXPECT_EQ(request(gw.address(), "POST", "/corral/api/reload", "", kAdminAuth).status, 200);
   EXPECT_EQ(request(gw.admin, "POST", "/corral/api/reload").status, 200);
   EXPECT_EQ(request(gw.address(), "GET", "/healthz").status, 200);  // probes need no key
   // The status page and its JSON are read-only views: any valid key, not an admin one.
@@ -115,7 +115,7 @@ TEST(SecurityGateway, KeyLimitSurvivesReloadWithRetryAfter) {
   EXPECT_EQ(parse_json(r.body).at("error").as_string(), "too many requests for this API key");
   ASSERT_EQ(request(gw.admin, "POST", "/corral/api/reload").status, 200);
   EXPECT_EQ(request(gw.address(), "POST", "/api/generate", body, kUser).status, 429);
-  EXPECT_EQ(request(gw.address(), "POST", "/api/generate", body, kAdmin).status, 200);  // other key, own bucket
+  EXPECT_EQ(request(gw.address(), "POST", "/api/generate", body, kAdminAuth).status, 200);  // other key, own bucket
   EXPECT_EQ(stat(sim, "requests"), 5);
 }
 
