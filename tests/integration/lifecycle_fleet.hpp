@@ -18,10 +18,12 @@ struct FleetBackend {
   int num_parallel = 1;
 };
 
-/// A serve config: one model_aware pool over `backends`, fast model polling, plus `extra` YAML (models
-/// rules, placement keys) appended as written.
-inline std::string fleet_config(const std::vector<FleetBackend>& backends, const std::string& extra = {}) {
-  std::string y = "listen: 127.0.0.1:0\nthreads: 2\nmodels_poll_interval: 100ms\n"
+/// A serve config: one model_aware pool over `backends`, model polling every `poll` (fast by default; a
+/// long one keeps the inventory at what the first round read plus what the gateway itself changed), plus
+/// `extra` YAML (models rules, placement keys) appended as written.
+inline std::string fleet_config(const std::vector<FleetBackend>& backends, const std::string& extra = {},
+                                const std::string& poll = "100ms") {
+  std::string y = "listen: 127.0.0.1:0\nthreads: 2\nmodels_poll_interval: " + poll + "\n"
                   "pools:\n  - name: gpu\n    policy: model_aware\n    backends:\n";
   for (const auto& b : backends) {
     y += "      - url: " + b.sim->url() + "\n        num_parallel: " + std::to_string(b.num_parallel) + "\n";
@@ -61,6 +63,26 @@ inline int concurrent_generate(const Server& gw, const std::string& model, int n
   }
   for (auto& t : clients) t.join();
   return ok.load();
+}
+
+/// Whether `sim`'s /api/tags lists `model` (display name, e.g. "m:latest").
+inline bool lists_model(const Server& sim, const std::string& model) {
+  const boost::json::value tags = parse_json(request(sim.address, "GET", "/api/tags").body);
+  for (const auto& m : tags.at("models").as_array()) {
+    if (m.at("name").as_string() == model) return true;
+  }
+  return false;
+}
+
+/// The lines of an NDJSON body, each parsed.
+inline std::vector<boost::json::object> ndjson_lines(const std::string& body) {
+  std::vector<boost::json::object> out;
+  std::size_t start = 0;
+  for (auto nl = body.find('\n'); nl != std::string::npos; nl = body.find('\n', start)) {
+    if (nl > start) out.push_back(parse_json(body.substr(start, nl - start)).as_object());
+    start = nl + 1;
+  }
+  return out;
 }
 
 /// Loads `model` on `sim` directly (Ollama's empty-prompt load request).
