@@ -17,42 +17,58 @@ build: deps
 	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BUILD) -j$(JOBS)
 
-# AddressSanitizer + UndefinedBehaviorSanitizer build of everything, tests included.
-# -O0 -g1: the sanitized build is the longest step of CI on two cores, and -O1 more than doubles the
-# compile time of the coroutine-heavy files (proxy_handler.cpp: 94 s vs 43 s of CPU) while the suite,
-# waiting on sockets, barely runs faster. -g1 keeps file:line in sanitizer reports.
+# AddressSanitizer + UndefinedBehaviorSanitizer build of everything, tests included: `make test` builds
+# only this one, and every suite (ctest, the npm clients, the TypeScript client, Chromium) runs against
+# its binary, so the whole product is exercised under the sanitizers and CI compiles the code once.
+# -O0 -g1: the suite waits on sockets, so optimisation barely shortens it while -O1 doubles the compile
+# time of the coroutine-heavy files; -g1 keeps file:line in sanitizer reports.
 build-asan: deps
 	@test -f $(ASAN_BUILD)/CMakeCache.txt || cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) \
 	  -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" -DCORRAL_SANITIZE=ON
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 
-test-release: build
-	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+# Sanitizer settings for every process the tests start (gateways, sims, agents spawned by ctest or node).
+export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+
+# TEST_BUILD: which build the suites run against (make test-release TEST_BUILD=build for the optimised one).
+TEST_BUILD  ?= $(ASAN_BUILD)
+TEST_CORRAL := $(abspath $(TEST_BUILD))/corral
+# Integration tests mostly wait on sockets and child processes: run more of them than there are cores.
+CTEST_JOBS  ?= $(shell echo $$(( $(JOBS) * 2 )))
 
 test-asan: build-asan
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(CTEST_JOBS)
+
+test-release: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(CTEST_JOBS)
 
 # The official `ollama` and `openai` npm clients as callers (tests/npm, lockfile committed).
 # A missing package.json or lockfile fails the target: a silent skip would hide the client tests.
 # No --test-concurrency: Debian 12's Node 18 lacks the flag, and the files share nothing (own ports).
-test-npm: build
+test-npm: build-asan
 	@test -f tests/npm/package.json && test -f tests/npm/package-lock.json || \
 	  { echo "test-npm: tests/npm/package.json or package-lock.json is missing" >&2; exit 1; }
 	cd tests/npm && npm ci --no-audit --no-fund --loglevel=error && \
-	  CORRAL_BINARY=$(abspath $(BUILD))/corral node --test
+	  CORRAL_BINARY=$(TEST_CORRAL) node --test
 
 # The resilient TypeScript client (clients/typescript, lockfile committed) against real sims and gateways.
 .PHONY: test-client
-test-client: build
+test-client: build-asan
 	cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent && \
-	  CORRAL_BINARY=$(abspath $(BUILD))/corral node --test --test-concurrency=1 test/*.test.mjs
+	  CORRAL_BINARY=$(TEST_CORRAL) node --test --test-concurrency=1 test/*.test.mjs
 
 # The live status page in headless Chromium (no npm packages needed).
-test-browser: build
-	node --test --test-concurrency=1 tests/browser/
+test-browser: build-asan
+	CORRAL_BINARY=$(TEST_CORRAL) node --test --test-concurrency=1 tests/browser/
 
-test: test-release test-npm test-client test-browser test-asan
+# A short libFuzzer run on the request-head checks and model extraction (see `fuzz` below).
+.PHONY: test-fuzz
+test-fuzz:
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
+TEST_FUZZ_SECONDS ?= 20
+
+test: test-asan test-npm test-client test-browser test-fuzz
 
 demo: build
 	scripts/demo.sh
@@ -65,8 +81,8 @@ bench-quick: build
 	@scripts/install-deps.sh --bench
 	bench/run.sh --quick
 
-# libFuzzer on the request head checks and model extraction (fuzz/), with clang; not part of `make test`.
-# FUZZ_SECONDS bounds the run (CI: a short smoke run); new inputs go to build-fuzz/corpus, seeded by the
+# libFuzzer on the request head checks and model extraction (fuzz/), with clang. `make test` runs it for
+# TEST_FUZZ_SECONDS; FUZZ_SECONDS bounds a run by hand; new inputs go to build-fuzz/corpus, seeded by the
 # hostile-request corpus. Run at length by hand: make fuzz FUZZ_SECONDS=3600.
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 30
