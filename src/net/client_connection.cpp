@@ -31,6 +31,13 @@ net::awaitable<std::optional<std::string>> run_reload(proxy::GatewayState* gw) {
 
 std::string status_json(std::string_view status) { return std::string(R"({"status":")") + std::string(status) + "\"}"; }
 
+// Client-side read sizes. What a connection keeps between requests and through a long stream is its
+// read buffer's capacity, so reads start small (a request head rarely passes 1 KiB; the read-ahead of
+// the next request reads as much); a body read widens the buffer for the body's duration only.
+constexpr std::size_t kHeadRead = 1024;
+constexpr std::size_t kBodyReadMax = 64 * 1024;
+constexpr std::size_t kKeptCapacity = 4096;
+
 }  // namespace
 
 ClientConnection::ClientConnection(tcp::socket socket, Worker& worker, ConnectionOrigin origin)
@@ -49,7 +56,7 @@ ClientConnection::ClientConnection(tcp::socket socket, Worker& worker, Connectio
 
 void start_connection(tcp::socket socket, Worker& worker, ConnectionOrigin origin) {
   auto conn = std::make_shared<ClientConnection>(std::move(socket), worker, std::move(origin));
-  net::co_spawn(worker.ioc, conn->run(), [conn, gw = &worker.gw](std::exception_ptr e) {
+  net::co_spawn(worker.ioc, conn->run(), net::bind_cancellation_slot(conn->cancellation_slot(), [conn, gw = &worker.gw](std::exception_ptr e) {
     if (!e) return;
     gw->metrics.record_internal_error();  // corral_internal_errors_total: the last-resort count
     try {
@@ -59,7 +66,7 @@ void start_connection(tcp::socket socket, Worker& worker, ConnectionOrigin origi
     } catch (...) {
       log::error("connection ended by an unexpected non-standard exception");
     }
-  });
+  }));
 }
 
 void ClientConnection::drain() {
@@ -84,7 +91,6 @@ net::awaitable<void> ClientConnection::run() {
       self->worker_.gw.connections.fetch_sub(1, std::memory_order_relaxed);
     }
   } leave{this};
-  relay_buffer_ = std::make_unique<std::array<char, 16 * 1024>>();
   bool first = true;
   while (co_await serve_one(first)) first = false;
   close();
@@ -94,6 +100,9 @@ net::awaitable<ClientConnection::Head> ClientConnection::read_head(bool first_re
   const auto snap = worker_.gw.registry.current();
   const config::Config& cfg = *snap->config;
   const http1::Limits limits = limits_of(cfg);
+  if (!co_await await_read_ahead(first_request ? cfg.timeouts.client_header : cfg.timeouts.keepalive_idle)) {
+    co_return Head{};
+  }
   std::optional<SteadyTimer::time_point> deadline;
   for (;;) {
     if (buffer_.size() > 0) {
@@ -103,7 +112,7 @@ net::awaitable<ClientConnection::Head> ClientConnection::read_head(bool first_re
       if (scan.state == http1::HeadScan::State::kRefused) co_return Head{HeadStatus::kRefused, 0, 0, scan.refusal};
       if (!deadline) deadline = SteadyTimer::clock_type::now() + cfg.timeouts.client_header;
     }
-    const auto space = buffer_.prepare(8192);
+    const auto space = buffer_.prepare(kHeadRead);
     if (!deadline) {
       if (worker_.gw.draining.load(std::memory_order_relaxed)) co_return Head{};
       idle_ = true;
@@ -122,6 +131,59 @@ net::awaitable<ClientConnection::Head> ClientConnection::read_head(bool first_re
     if (ec) co_return Head{};
     buffer_.commit(n);
   }
+}
+
+// The read-ahead: one read kept pending on the client socket from the moment a request has been read
+// until the next one arrives. It is the read of the next request, started early, and doubles as the
+// disconnect detector while the request is proxied (disconnect_watch.hpp): no extra syscall (a read
+// queued right after a read that drained the socket is not tried speculatively by Asio, and a read
+// needs no epoll_ctl), and nothing allocated per request (the handler's memory is recycled by Asio).
+// A plain completion handler, not the coroutine's: the coroutine is busy with the request meanwhile.
+void ClientConnection::start_read_ahead() {
+  ahead_ = ReadAhead::kPending;
+  stream_.socket().async_read_some(buffer_.prepare(kHeadRead), [self = shared_from_this()](error_code, std::size_t n) {
+    self->read_ahead_done(n);
+  });
+}
+
+void ClientConnection::read_ahead_done(std::size_t n) {
+  if (n > 0) {
+    buffer_.commit(n);  // a pipelined (or simply the next) request: read_head takes it from buffer_
+    ahead_ = ReadAhead::kBytes;
+  } else if (withdrawn_) {
+    ahead_ = ReadAhead::kNone;  // await_read_ahead cancelled it: the next request was already here
+  } else {
+    ahead_ = ReadAhead::kEnded;  // EOF, reset, or our own close
+    watch_.client_left();
+  }
+  withdrawn_ = false;
+  if (waiting_) header_timer_.cancel();
+}
+
+// Waits for a pending read-ahead within `idle`, the deadline of a fresh read of a request. header_timer_
+// is the deadline and the wake-up: read_ahead_done() cancels the wait. Returns false when the connection
+// should close (EOF, idle timeout, drain).
+net::awaitable<bool> ClientConnection::await_read_ahead(std::chrono::nanoseconds idle) {
+  if (ahead_ == ReadAhead::kPending) {
+    if (worker_.gw.draining.load(std::memory_order_relaxed)) co_return false;
+    if (buffer_.size() > 0) {
+      // Pipelined bytes came in with the last request, before the read-ahead started: serve them, but
+      // first take the read-ahead back (it writes into buffer_, which the next request's parse moves).
+      withdrawn_ = true;
+      error_code ignored;
+      stream_.socket().cancel(ignored);
+    }
+    idle_ = true;
+    waiting_ = true;
+    header_timer_.expires_after(idle);
+    co_await header_timer_.async_wait();
+    idle_ = false;
+    waiting_ = false;
+    if (ahead_ == ReadAhead::kPending) co_return false;  // timed out; run() closes, which ends the read
+  }
+  if (ahead_ == ReadAhead::kEnded) co_return false;
+  ahead_ = ReadAhead::kNone;
+  co_return true;
 }
 
 net::awaitable<void> ClientConnection::linger_close() {
@@ -234,6 +296,9 @@ net::awaitable<bool> ClientConnection::serve_one(bool first_request) {
 
   if (!parser.is_done()) {
     if (facts.content_length) msg.body().reserve(*facts.content_length + routing::kBodyPadding);
+    // Beast reads a body in pieces of the buffer's free capacity: widen it for a large body (read
+    // syscalls), and give the memory back afterwards (below).
+    buffer_.reserve(std::min(facts.content_length.value_or(kBodyReadMax), kBodyReadMax) + buffer_.size());
     constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     if (facts.expect_continue && !co_await proxy::write_all(stream_, kContinue)) co_return false;
     while (!parser.is_done()) {
@@ -249,6 +314,7 @@ net::awaitable<bool> ClientConnection::serve_one(bool first_request) {
       }
       if (rec) co_return false;  // the client left or stalled (the timeout closed the socket)
     }
+    if (buffer_.capacity() > kKeptCapacity) buffer_.shrink_to_fit();
   }
 
   const routing::Route route = routing::route_request(msg.method(), facts.origin_target);
@@ -307,12 +373,16 @@ net::awaitable<bool> ClientConnection::serve_one(bool first_request) {
   req.keep_alive = keep_alive;
   req.admin_listener = admin_;
   req.started = steady_now();
-  req.relay_buffer = relay_buffer_.get();
+  req.relay_buffers = &worker_.relay_buffers;
+  req.watch = &watch_;
+  start_read_ahead();
   proxy::ProxyContext ctx{worker_.gw, worker_.pool};
   const proxy::Completion done = co_await proxy::handle_request(ctx, req);
   gatekeeper_.charge(verdict.key, req.completion_tokens);
   body_storage_ = std::move(msg.body());
-  co_return done.keep_alive;
+  // A departure seen by the watch may have cancelled this coroutine, after which its next co_await would
+  // throw: end here (the connection is over anyway).
+  co_return done.keep_alive && !watch_.gone();
 }
 
 }  // namespace corral::netio

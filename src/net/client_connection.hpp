@@ -7,7 +7,8 @@
 // and the connection is closed without reading what follows.
 #pragma once
 
-#include <array>
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 #include "common/asio.hpp"
 #include "http/request_checks.hpp"
 #include "net/connection_limiter.hpp"
+#include "net/disconnect_watch.hpp"
 #include "net/worker.hpp"
 
 namespace corral::netio {
@@ -38,9 +40,13 @@ class ClientConnection final : public std::enable_shared_from_this<ClientConnect
   /// Drain: closes the connection now if it is idle between requests; otherwise it closes after the
   /// response in progress. Worker thread.
   void drain();
+  /// The slot `run()` is spawned with: the disconnect watch cancels the request through it.
+  [[nodiscard]] net::cancellation_slot cancellation_slot() { return watch_.slot(); }
 
  private:
   enum class HeadStatus { kComplete, kClosed, kRefused, kTimeout };
+  /// The read of the next request, started as soon as a request has been read (disconnect_watch.hpp).
+  enum class ReadAhead : std::uint8_t { kNone, kPending, kBytes, kEnded };
   struct Head {
     HeadStatus status = HeadStatus::kClosed;
     std::size_t skip = 0;
@@ -49,6 +55,9 @@ class ClientConnection final : public std::enable_shared_from_this<ClientConnect
   };
 
   net::awaitable<Head> read_head(bool first_request);
+  net::awaitable<bool> await_read_ahead(std::chrono::nanoseconds idle);
+  void start_read_ahead();
+  void read_ahead_done(std::size_t n);
   net::awaitable<bool> serve_one(bool first_request);
   net::awaitable<void> refuse(const http1::Refusal& refusal);
   net::awaitable<void> linger_close();
@@ -67,10 +76,13 @@ class ClientConnection final : public std::enable_shared_from_this<ClientConnect
   std::unique_ptr<ConnectionLimiter::Ticket> ticket_;
   bool tls_;
   bool idle_ = false;
+  ReadAhead ahead_ = ReadAhead::kNone;
+  bool waiting_ = false;  // read_head sleeps on header_timer_ until the read-ahead ends
+  bool withdrawn_ = false;  // the read-ahead was cancelled by us, not ended by the client
+  DisconnectWatch watch_;
   beast::flat_buffer buffer_;
   std::string body_storage_;  // the body buffer, reused across requests (capacity kept)
   std::string client_ip_;
-  std::unique_ptr<std::array<char, 16 * 1024>> relay_buffer_;
 };
 
 /// Spawns `run()` on the worker's executor with a completion handler that logs escaped exceptions.

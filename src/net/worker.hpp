@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "common/asio.hpp"
+#include "proxy/body_relay.hpp"
 #include "proxy/gateway_state.hpp"
 #include "upstream/connection_pool.hpp"
 
@@ -20,6 +21,7 @@ struct Worker {
 
   proxy::GatewayState& gw;
   upstream::ConnectionPool pool;
+  proxy::RelayBuffers relay_buffers;  ///< lent to a stream only while it copies and writes a piece
   std::unordered_set<ClientConnection*> connections;  ///< this thread only
   std::thread thread;
   // Declared last so it is destroyed first: destroying it destroys the coroutine frames still pending on

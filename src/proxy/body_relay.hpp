@@ -1,6 +1,6 @@
 // Relays a response from a backend to the client as it arrives (style.md section 8): the transformed
-// head first, then a loop of http::async_read_some into a fixed buffer and one write per piece, with
-// the stream-idle timeout on every upstream read and no total timeout. Rules pinned by unit tests:
+// head first, then a loop of one upstream read, parse, and one write of what it brought, with the
+// stream-idle timeout on every upstream read and no total timeout. Rules pinned by unit tests:
 //  - never hand the serializer zero bytes with more=true (a chunked serializer would emit the last-chunk
 //    marker and end the client's body early): a read that yields only framing is skipped;
 //  - the terminal chunk is written deliberately, and only when the upstream message really ended;
@@ -9,18 +9,58 @@
 // Templated on the stream types so unit tests can drive it with beast::test::stream.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/asio.hpp"
 #include "common/clock.hpp"
 #include "proxy/final_object.hpp"
 
 namespace corral::proxy {
+
+/// The relay buffers of one worker thread, lent to a stream only from the moment upstream body bytes are
+/// here until their write to the client has completed, never while the stream waits for its backend: an
+/// idle stream holds none (issue 8: one buffer per connection made every idle stream 16 KiB heavier).
+/// Single-threaded, like the worker. The free list keeps at most kKeep buffers.
+class RelayBuffers final {
+ public:
+  static constexpr std::size_t kSize = 16 * 1024;
+  static constexpr std::size_t kKeep = 64;
+  using Buffer = std::array<char, kSize>;
+
+  /// A lent buffer; gives it back when destroyed.
+  class [[nodiscard]] Lease final {
+   public:
+    Lease(RelayBuffers& owner, std::unique_ptr<Buffer> buffer) : owner_(&owner), buffer_(std::move(buffer)) {}
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() {
+      if (owner_->free_.size() < kKeep) owner_->free_.push_back(std::move(buffer_));
+    }
+    [[nodiscard]] std::span<char> span() const { return {buffer_->data(), buffer_->size()}; }
+
+   private:
+    RelayBuffers* owner_;
+    std::unique_ptr<Buffer> buffer_;
+  };
+
+  [[nodiscard]] Lease borrow() {
+    if (free_.empty()) return Lease(*this, std::unique_ptr<Buffer>(new Buffer));  // uninitialised: no 16 KiB memset
+    std::unique_ptr<Buffer> b = std::move(free_.back());
+    free_.pop_back();
+    return Lease(*this, std::move(b));
+  }
+
+ private:
+  std::vector<std::unique_ptr<Buffer>> free_;
+};
 
 /// The body's streaming format, from the response Content-Type.
 enum class StreamFormat { kOther, kNdjson, kSse };
@@ -53,6 +93,21 @@ struct RelayTimeouts {
 [[nodiscard]] std::string error_tail(StreamFormat format, std::string_view message, const char (&last)[2]);
 
 namespace detail {
+// Where relay_response copies body bytes: a fixed span (unit tests) or a worker's RelayBuffers.
+struct SpanLease {
+  std::span<char> s;
+  [[nodiscard]] std::span<char> span() const { return s; }
+};
+inline SpanLease borrow(std::span<char> s) { return {s}; }
+inline RelayBuffers::Lease borrow(RelayBuffers* pool) { return pool->borrow(); }
+
+// Upstream read sizes: the buffer's free capacity (at least 512 bytes, as Beast's read_size), doubled up
+// to kMaxRead after a read that filled it. A bulk body is then read in large pieces (one client write
+// each), while a stream of small chunks keeps the small buffer the response head was read into, which is
+// what a waiting stream holds.
+inline constexpr std::size_t kMinRead = 512;
+inline constexpr std::size_t kMaxRead = RelayBuffers::kSize;
+
 template <class S>
 void set_expiry(S& stream, std::chrono::nanoseconds d) {
   if constexpr (requires { stream.expires_after(d); }) stream.expires_after(d);
@@ -85,13 +140,15 @@ net::awaitable<error_code> write_piece(Client& client, http::response_serializer
 }
 
 /// Writes `res`'s head, then relays the body of the upstream message whose head `p` has read. `head_only`
-/// (a HEAD request) writes just the head. `buf` is the relay buffer (16 KiB is plenty). `tail`, when
-/// given, receives every body byte written (it keeps the last ones, for the final object's counters).
-template <class Client, class Upstream, class UpBuffer>
+/// (a HEAD request) writes just the head. `buffers` is where body bytes are copied to before their write:
+/// a `std::span<char>` or a `RelayBuffers*` (borrowed per piece). `tail`, when given, receives every body
+/// byte written (it keeps the last ones, for the final object's counters). Awaited under the connection's
+/// disconnect watch: a cancelled read or write ends it like any failure (the caller checks the watch).
+template <class Client, class Upstream, class UpBuffer, class Buffers>
 net::awaitable<RelayResult> relay_response(Client& client, http::response_serializer<http::buffer_body>& sr,
                                            http::response<http::buffer_body>& res, Upstream& up, UpBuffer& up_buffer,
                                            http::response_parser<http::buffer_body>& p, RelayTimeouts timeouts,
-                                           std::span<char> buf, bool head_only, TailWindow* tail = nullptr) {
+                                           Buffers buffers, bool head_only, TailWindow* tail = nullptr) {
   RelayResult r;
   // When body bytes came in with the head (a small answer, or a stream's first chunk), the head is not
   // written alone: the first write_piece sends head and piece in one writev. That saves a syscall per
@@ -107,15 +164,41 @@ net::awaitable<RelayResult> relay_response(Client& client, http::response_serial
     }
   }
   if (head_only) co_return r;
+  // The body is read by hand rather than with http::async_read_some, whose parser needs the body's
+  // destination before the read starts: here the bytes land in the connection's own (small) read buffer
+  // first, and a relay buffer is borrowed only once they are here. The parser is eager, so what one read
+  // brought (several chunks of a stream that arrived together) goes out in one write.
+  p.eager(true);
+  bool need_read = up_buffer.size() == 0;
+  bool filled = false;  // the last read filled its space: more is probably waiting
   while (!p.is_done()) {
+    if (need_read) {
+      const std::size_t room = std::max(detail::kMinRead, up_buffer.capacity() - up_buffer.size());
+      const std::size_t want = filled ? std::min(2 * room, detail::kMaxRead) : std::min(room, detail::kMaxRead);
+      detail::set_expiry(up, timeouts.stream_idle);
+      auto [rec, rn] = co_await up.async_read_some(up_buffer.prepare(want), use_tuple);
+      up_buffer.commit(rn);
+      filled = rn == want;
+      if (rec == net::error::eof) p.put_eof(rec);  // ends a body delimited by the close; else partial_message
+      if (rec) {
+        r.end = rec == beast::error::timeout ? RelayEnd::kUpstreamIdle : RelayEnd::kUpstreamFailed;
+        r.ec = rec;
+        co_return r;
+      }
+      if (p.is_done()) break;
+      need_read = false;
+    }
+    auto held = detail::borrow(buffers);
+    const std::span<char> buf = held.span();
     p.get().body().data = buf.data();
     p.get().body().size = buf.size();
-    detail::set_expiry(up, timeouts.stream_idle);
-    auto [rec, rn] = co_await http::async_read_some(up, up_buffer, p, use_tuple);
-    if (rec == http::error::need_buffer) rec = {};
-    if (rec) {
-      r.end = rec == beast::error::timeout ? RelayEnd::kUpstreamIdle : RelayEnd::kUpstreamFailed;
-      r.ec = rec;
+    error_code pec;
+    up_buffer.consume(p.put(up_buffer.data(), pec));
+    if (pec == http::error::need_more || up_buffer.size() == 0) need_read = true;
+    if (pec == http::error::need_more || pec == http::error::need_buffer) pec = {};
+    if (pec) {  // broken framing from the backend
+      r.end = RelayEnd::kUpstreamFailed;
+      r.ec = pec;
       co_return r;
     }
     const std::size_t got = buf.size() - p.get().body().size;

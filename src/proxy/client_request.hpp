@@ -12,7 +12,13 @@
 #include "http/request_checks.hpp"
 #include "routing/router.hpp"
 
+namespace corral::netio {
+class DisconnectWatch;
+}
+
 namespace corral::proxy {
+
+class RelayBuffers;
 
 struct ClientRequest {
   ClientRequest(http::request<http::string_body>& m, TcpStream& c) : msg(m), client(c) {}
@@ -29,7 +35,8 @@ struct ClientRequest {
   bool keep_alive = true;   ///< the client may get another request on this connection
   bool admin_listener = false;  ///< came in on the admin listener (`/` is the status page there)
   SteadyClock::time_point started{};
-  std::array<char, 16 * 1024>* relay_buffer = nullptr;  ///< the connection's relay buffer
+  RelayBuffers* relay_buffers = nullptr;  ///< the worker's relay buffers (body_relay.hpp)
+  netio::DisconnectWatch* watch = nullptr;  ///< the connection's disconnect watch (net/disconnect_watch.hpp)
 };
 
 /// How the request ended for the connection.

@@ -3,7 +3,8 @@
 // failures, a close before the response head, Ollama's 503 busy or a 502), never for management calls,
 // at most `retries` times and only within the retry budget. A first-byte timeout is never retried (the
 // request may be running and a second backend would load the model again). Every wait (queue, connect,
-// first byte, stream) races the client disconnect watch, so a client that leaves closes its upstream.
+// first byte, stream) runs under the client's disconnect watch (net/disconnect_watch.hpp), so a client
+// that leaves cancels it and closes its upstream.
 #include "proxy/proxy_handler.hpp"
 
 #include <charconv>
@@ -153,17 +154,11 @@ net::awaitable<Completion> relay(Forward& f, upstream::PoolMember& m, ResponsePa
   res.keep_alive(keep);
   http::response_serializer<http::buffer_body> sr{res};
   const RelayTimeouts timeouts{cfg.timeouts.stream_idle, cfg.timeouts.stream_idle};
-  auto& sock = req.client.socket();
   TailWindow tail;
-  auto relayed = co_await (relay_response(req.client, sr, res, ex.conn->stream, ex.conn->buffer, p, timeouts,
-                                          std::span<char>(*req.relay_buffer), no_body, &tail) ||
-                           netio::client_gone(sock));
-  if (relayed.index() == 1) {
-    f.rec.bytes_out = 0;
-    co_return finish(f.rec, 499, false);
-  }
-  const RelayResult r = std::get<0>(relayed);
+  const RelayResult r = co_await relay_response(req.client, sr, res, ex.conn->stream, ex.conn->buffer, p, timeouts,
+                                                req.relay_buffers, no_body, &tail);
   f.rec.bytes_out = r.body_bytes;
+  if (r.end != RelayEnd::kComplete && req.watch->gone()) co_return finish(f.rec, 499, false);  // cancelled by the watch
   if (r.writes > 0) f.rec.ttfb = r.first_write - f.rec.started;
   switch (r.end) {
     case RelayEnd::kComplete:
@@ -252,18 +247,25 @@ net::awaitable<Completion> forward(Forward& f) {
   const bool with_body = !body.empty() || req.msg.method() == http::verb::post ||
                          req.msg.method() == http::verb::put || req.msg.method() == http::verb::patch;
   const bool is_head = req.msg.method() == http::verb::head;
-  auto& sock = req.client.socket();
   std::optional<ProxyError> last_error;
   std::optional<ResponseParser> parser;
   std::string head;
 
+  // From here on a client that leaves cancels what this request awaits (queue wait, connect, first byte,
+  // stream); each armed await is followed by a gone() check, so its outcome is not mistaken for a
+  // backend failure (no outlier report, no retry).
+  netio::DisconnectWatch& watch = *req.watch;
+  const auto armed = watch.arm();
   for (;;) {
+    if (watch.gone()) {
+      reject_from_queue(f, metrics::QueueRejection::client_gone);
+      co_return finish(f.rec, 499, false);
+    }
     admission::TryPick pick = make_try_pick(std::make_shared<const PickInput>(*input));
     const auto admit_start = steady_now();
-    auto admitted = co_await (pool.queue->admit(std::move(pick)) || netio::client_gone(sock));
-    // `||` flattens the variant: Lease, AdmitError, or (index 2) the client left.
-    if (admitted.index() == 2) {
-      reject_from_queue(f, metrics::QueueRejection::client_gone);
+    auto admitted = co_await pool.queue->admit(std::move(pick));
+    if (watch.gone()) {
+      if (!std::holds_alternative<admission::Lease>(admitted)) reject_from_queue(f, metrics::QueueRejection::client_gone);
       co_return finish(f.rec, 499, false);
     }
     if (const auto* e = std::get_if<admission::AdmitError>(&admitted)) {
@@ -306,9 +308,8 @@ net::awaitable<Completion> forward(Forward& f) {
     http1::build_upstream_head(head, req.msg, req.facts.origin_target, fwd, body.size(), with_body);
     ExchangeResult ex;
     std::shared_ptr<const upstream::Backend> backend = m.backend;
-    auto exchanged = co_await (exchange(f.ctx.pool, backend, head, body, is_head, cfg.timeouts, parser, ex) ||
-                               netio::client_gone(sock));
-    if (exchanged.index() == 1) co_return finish(f.rec, 499, false);  // ex.conn closes with this frame
+    co_await exchange(f.ctx.pool, backend, head, body, is_head, cfg.timeouts, parser, ex);
+    if (watch.gone()) co_return finish(f.rec, 499, false);  // ex.conn closes with this frame
 
     const bool can_retry = f.rec.retries < max_retries;
     if (ex.error) {
@@ -390,7 +391,14 @@ net::awaitable<Completion> dispatch(Forward& f) {
     f.rec.status = 200;
     co_return co_await answer_text(req, 200, "text/plain; charset=utf-8", "Ollama is running");
   }
-  co_return co_await forward(f);
+  try {
+    co_return co_await forward(f);
+  } catch (const boost::system::system_error&) {
+    // After the watch cancelled this coroutine, Asio throws operation_aborted from the next operation
+    // it awaits (throw_if_cancelled): a client that left between two operations ends up here.
+    if (!req.watch->gone()) throw;
+  }
+  co_return finish(f.rec, 499, false);
 }
 
 }  // namespace
