@@ -30,13 +30,15 @@ void gather_residents(const upstream::Snapshot& snap, const ModelCatalog::Table&
   for (std::size_t i = 0; i < table.size(); ++i) {
     const auto& [hash, s] = table[i];
     if (hash == except) continue;
-    const bool loading = s->loading_since_ns.load(std::memory_order_relaxed) != 0;
+    const std::int64_t loading_since = s->loading_since_ns.load(std::memory_order_relaxed);
+    const bool loading = loading_since != 0;
     if (!s->loaded.load(std::memory_order_relaxed) && !loading) continue;
     placement::Resident r;
     r.bytes = s->bytes();
     r.load_estimate_ns = placement::load_estimate_ns(r.bytes, s->learned_load_ns.load(std::memory_order_relaxed), rate);
     r.last_used_ns = s->last_used_ns.load(std::memory_order_relaxed);
     r.loaded_at_ns = s->loaded_at_ns.load(std::memory_order_relaxed);
+    r.loading_since_ns = loading_since;
     r.in_flight = s->slots->in_flight.load(std::memory_order_relaxed) + (loading ? 1 : 0);
     r.pinned = pinned(snap, s->key);
     r.tag = i;

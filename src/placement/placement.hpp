@@ -17,6 +17,7 @@ struct Resident {
   std::int64_t load_estimate_ns = 0;  ///< what bringing it back later would cost
   std::int64_t last_used_ns = 0;
   std::int64_t loaded_at_ns = 0;
+  std::int64_t loading_since_ns = 0;  ///< 0 = resident; else its load started then (the worker is busy loading)
   std::uint32_t in_flight = 0;        ///< requests running on it: never evicted
   bool pinned = false;                ///< never evicted by Corral's choices
   std::size_t tag = 0;                ///< caller's index (which state to mark evicted)
@@ -36,7 +37,7 @@ enum class Fit {
   kLoading,      ///< cost = what remains of the load estimate
   kFree,         ///< fits in free VRAM (or VRAM not configured): cost = load estimate
   kEvict,        ///< fits after evicting idle residents: cost = load + their reload estimates
-  kNoRoom,       ///< would need to evict a busy, pinned or freshly loaded model
+  kNoRoom,       ///< would need to evict a busy, pinned or freshly loaded model (see Assessment::drainable)
   kTooLarge,     ///< larger than the worker's whole VRAM: never placed there
 };
 
@@ -44,6 +45,7 @@ struct Assessment {
   Fit fit = Fit::kFree;
   std::int64_t cost_ns = 0;
   std::size_t victims = 0;  ///< for kEvict: the first `victims` of `others` (sorted LRU first) would go
+  bool drainable = false;   ///< for kNoRoom: room appears once the busy residents finish (none pinned in the way)
 };
 
 struct Rules {
@@ -54,6 +56,8 @@ struct Rules {
 
 /// How this worker could take the model. Sorts `others` least recently used first (eviction order).
 /// `passed_over`: the request waited past max_pass_over, so fresh models lose their residency protection.
+/// A cold fit (kFree, kEvict) also costs what remains of loads already under way there for other models:
+/// Ollama loads one model at a time, so a second load waits behind the first.
 [[nodiscard]] Assessment assess(const WorkerFacts& worker, std::span<Resident> others, std::int64_t now_ns,
                                 bool passed_over, const Rules& rules);
 
@@ -62,6 +66,22 @@ struct Rules {
 /// replicate_queue_depth requests for it wait, or this one has waited max_pass_over.
 [[nodiscard]] bool may_start_load(std::uint32_t replicas, std::optional<std::uint32_t> max_replicas,
                                   std::uint32_t waiting, std::int64_t waited_ns, const Rules& rules);
+
+/// Where a passed-over request stakes its claim when no worker has room for its model: among the workers
+/// that would have room once their busy models finish (Assessment::drainable), the one with the fewest
+/// requests running (it drains first), the earliest offered on ties. While the claim stands, the pick
+/// places no other model's requests there, so the worker drains and the claimant loads its model: the
+/// bound on how long any request is passed over (docs/models.md, "Replication and anti-thrash").
+class ClaimChoice final {
+ public:
+  void offer(std::size_t worker, std::uint32_t in_flight);
+  [[nodiscard]] std::optional<std::size_t> best() const { return best_; }
+  void clear() { best_.reset(); }
+
+ private:
+  std::optional<std::size_t> best_;
+  std::uint32_t best_in_flight_ = 0;
+};
 
 /// Load time estimate: the learned one when there is one, else bytes / bytes_per_second (a 1 s floor
 /// for unknown sizes, so an unknown model is never free).

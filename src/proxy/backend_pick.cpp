@@ -153,8 +153,10 @@ admission::Lease model_pick(const PickInput& in, admission::PoolQueue& queue, ad
   const std::size_t rule = snap.matcher.rule_for(in.model_key);
   const std::optional<std::uint32_t> max_replicas =
       rule == routing::ModelMatcher::npos ? std::nullopt : snap.config->models[rule].max_replicas;
+  placement::ClaimChoice claim;  // where a passed-over request drains a backend for its model
   auto wait = [&]() -> admission::Lease {
     if (ticket != nullptr) ticket->wait_in(queue.demand(), queue.shared_from_this());
+    if (ticket != nullptr && claim.best()) ticket->claim(*claim.best());
     return {};
   };
 
@@ -169,6 +171,7 @@ admission::Lease model_pick(const PickInput& in, admission::PoolQueue& queue, ad
     const std::int64_t waited = ticket != nullptr ? now - ticket->started_ns() : 0;
     const bool passed_over = waited >= rules.max_pass_over_ns;
     candidates.clear();
+    claim.clear();
     model_slots.assign(pool.members.size(), nullptr);
     bool any_has_model = false;
     for (std::size_t i = 0; i < pool.members.size() && !any_has_model; ++i) {
@@ -188,7 +191,11 @@ admission::Lease model_pick(const PickInput& in, admission::PoolQueue& queue, ad
       if (warm) ++replicas;
       if (i < in.tried.size() && in.tried[i]) continue;
       any_eligible = true;
-      if (v.assessment.fit == placement::Fit::kNoRoom) continue;
+      if (v.assessment.fit == placement::Fit::kNoRoom) {
+        if (passed_over && v.assessment.drainable) claim.offer(i, m.backend->slots->in_flight.load(std::memory_order_relaxed));
+        continue;
+      }
+      if (queue.demand().claimed_by_other(i, in.model_hash)) continue;  // drained for a passed-over request
       if (!m.backend->slots->has_free() || !v.state->slots->has_free()) continue;
       candidates.push_back(lb::Candidate{static_cast<std::uint32_t>(i), m.weight,
                                          m.backend->slots->in_flight.load(std::memory_order_relaxed), 0, warm,
@@ -196,6 +203,7 @@ admission::Lease model_pick(const PickInput& in, admission::PoolQueue& queue, ad
       model_slots[i] = v.state->slots;
     }
     if (!any_eligible) return admission::Lease::none_eligible();
+    if (replicas > 0) claim.clear();  // its model is warm somewhere: it waits for those slots, not passed over
     if (candidates.empty()) return wait();
 
     tier.clear();

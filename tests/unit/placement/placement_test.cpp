@@ -1,5 +1,6 @@
 // Placement arithmetic with explicit times (the injected clock is the `now` argument): fit tiers and
-// their costs, eviction order and protection (busy, pinned, fresh, pass-over), the replication rule.
+// their costs, eviction order and protection (busy, pinned, fresh, pass-over), the replication rule,
+// cold fits waiting behind loads under way, and where a passed-over request may claim a worker.
 #include "placement/placement.hpp"
 
 #include <vector>
@@ -90,6 +91,47 @@ TEST(Placement, ALoadStartsWhenNobodyHasTheModelOrDemandJustifiesAReplica) {
   EXPECT_FALSE(may_start_load(2, 2, 100, 0, kRules));            // max_replicas
   EXPECT_TRUE(may_start_load(1, 2, 0, 60 * kSec, kRules));       // bounded pass-over
   EXPECT_FALSE(may_start_load(1, 2, 0, 59 * kSec, kRules));
+}
+
+TEST(Placement, AColdFitWaitsForTheLoadAlreadyRunningThere) {
+  std::vector<Resident> others{resident(4, 1)};
+  others[0].in_flight = 1;
+  others[0].loading_since_ns = 100 * kSec;  // a 4 s load, 1 s in
+  const auto a = assess(cold(3), others, 101 * kSec, false, kRules);
+  EXPECT_EQ(a.fit, Fit::kFree);
+  EXPECT_EQ(a.cost_ns, 3 * kSec + 6 * kSec);  // the 3 s left of the other load, then its own 6 s
+  others[0].loading_since_ns = 0;             // loaded now: only its own load
+  EXPECT_EQ(assess(cold(3), others, 101 * kSec, false, kRules).cost_ns, 6 * kSec);
+}
+
+TEST(Placement, NoRoomSaysWhetherRoomAppearsOnceTheBusyModelsFinish) {
+  std::vector<Resident> busy{resident(12, 1), resident(12, 2)};
+  busy[0].in_flight = 2;
+  busy[1].in_flight = 1;
+  const auto a = assess(cold(8), busy, 1000 * kSec, false, kRules);
+  EXPECT_EQ(a.fit, Fit::kNoRoom);
+  EXPECT_TRUE(a.drainable);
+
+  std::vector<Resident> pinned = busy;
+  pinned[0].pinned = pinned[1].pinned = true;
+  EXPECT_FALSE(assess(cold(8), pinned, 1000 * kSec, true, kRules).drainable);
+
+  std::vector<Resident> fresh{resident(12, 995, 990), resident(12, 996, 995)};  // loaded 10 s and 5 s ago
+  fresh[0].in_flight = fresh[1].in_flight = 1;
+  EXPECT_FALSE(assess(cold(8), fresh, 1000 * kSec, false, kRules).drainable);
+  EXPECT_TRUE(assess(cold(8), fresh, 1000 * kSec, true, kRules).drainable);  // passed over: fresh may go
+}
+
+TEST(Placement, ClaimChoiceTakesTheWorkerThatDrainsFirst) {
+  ClaimChoice c;
+  EXPECT_FALSE(c.best());
+  c.offer(0, 5);
+  c.offer(1, 2);
+  c.offer(2, 2);  // a tie keeps the earlier worker
+  c.offer(3, 7);
+  EXPECT_EQ(c.best(), 1U);
+  c.clear();
+  EXPECT_FALSE(c.best());
 }
 
 TEST(Placement, LoadEstimateLearnsAndFallsBackToSizeOverRate) {
