@@ -11,6 +11,7 @@
 
 #include "admission/pick_and_reserve.hpp"
 #include "models/placement_view.hpp"
+#include "proxy/management_fanout.hpp"
 
 namespace corral::proxy {
 namespace {
@@ -72,8 +73,9 @@ admission::Lease plain_pick(const PickInput& in, admission::PoolQueue& queue) {
   bool any_eligible = false;
   // Backends whose inventory lacks the model are skipped while some eligible backend may have it; when
   // none has it, every backend stays a candidate so the client gets Ollama's own "not found" answer.
-  // A pull is meant for a backend that may lack the model: no inventory filter.
-  bool any_has_model = in.model_hash == 0 || pull;
+  // Management calls come with their backend chosen by the fan-out (management_fanout.hpp): a pull or
+  // create adds the model, a copy or delete finds out itself (Ollama's 404). No inventory filter.
+  bool any_has_model = in.model_hash == 0 || fans_out(in.endpoint);
   for (std::size_t i = 0; i < pool.members.size() && !any_has_model; ++i) {
     const upstream::PoolMember& m = *pool.members[i];
     any_has_model = m.eligible(now) && m.backend->catalog.may_have(in.model_hash);
@@ -82,7 +84,7 @@ admission::Lease plain_pick(const PickInput& in, admission::PoolQueue& queue) {
     const upstream::PoolMember& m = *pool.members[i];
     if ((i < in.tried.size() && in.tried[i]) || !m.eligible(now)) continue;
     if (!in.target_backend.empty() && m.backend->name != in.target_backend) continue;
-    if (any_has_model && in.model_hash != 0 && !pull && !m.backend->catalog.may_have(in.model_hash)) continue;
+    if (any_has_model && in.model_hash != 0 && !fans_out(in.endpoint) && !m.backend->catalog.may_have(in.model_hash)) continue;
     any_eligible = true;
     const admission::Slots& slots = *m.backend->slots;
     if (!slots.has_free()) continue;

@@ -9,7 +9,7 @@
 namespace corral::proxy {
 namespace {
 
-std::string_view trim(std::string_view s) {
+std::string_view trim_blanks(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
     s.remove_suffix(1);
@@ -40,7 +40,7 @@ std::vector<std::string_view> split_names(std::string_view header) {
   std::vector<std::string_view> out;
   while (!header.empty()) {
     const auto comma = header.find(',');
-    const std::string_view name = trim(header.substr(0, comma));
+    const std::string_view name = trim_blanks(header.substr(0, comma));
     header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
     if (!name.empty()) out.push_back(name);
   }
@@ -48,12 +48,12 @@ std::vector<std::string_view> split_names(std::string_view header) {
 }
 
 std::string tag_line(std::string_view line, std::string_view backend) {
-  line = trim(line);
+  line = trim_blanks(line);
   std::string out;
   if (line.size() < 2 || line.front() != '{' || line.back() != '}') {
     out.assign(line);
   } else {
-    const std::string_view inside = trim(line.substr(1, line.size() - 2));
+    const std::string_view inside = trim_blanks(line.substr(1, line.size() - 2));
     out.assign(line.substr(0, line.size() - 1));
     if (!inside.empty()) out += ',';
     out += "\"backend\":";

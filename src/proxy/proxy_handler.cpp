@@ -23,6 +23,7 @@
 #include "proxy/backend_pick.hpp"
 #include "proxy/body_relay.hpp"
 #include "proxy/final_object.hpp"
+#include "proxy/management_fanout.hpp"
 #include "proxy/request_record.hpp"
 #include "proxy/upstream_exchange.hpp"
 #include "routing/model_name.hpp"
@@ -218,6 +219,10 @@ net::awaitable<Completion> forward(Forward& f) {
     }
   }
   f.rec.pool = static_cast<std::int32_t>(input->pool);
+  if (fans_out(route.endpoint)) {  // pull, create, copy, delete: to every backend concerned at once
+    const FanOutAnswer answer = co_await fan_out(f.ctx, req, f.snap, input->pool);
+    co_return finish(f.rec, answer.status, answer.done.keep_alive);
+  }
   const upstream::PoolState& pool = f.snap->pools[input->pool];
   input->tried.assign(pool.members.size(), false);
   if (f.snap->affinity && cfg.affinity) {

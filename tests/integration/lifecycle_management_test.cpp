@@ -1,8 +1,13 @@
 // Management calls made safe (docs/models.md): /api/delete is refused with 409 while the model runs or
 // waits in its pool, or is pinned, and goes through once it is idle; pulls through the gateway run one
-// at a time per backend.
+// at a time per backend; pull, create, copy and delete reach every backend concerned (or those named in
+// X-Corral-Backend), with merged progress and an answer naming the backends that failed, and the
+// gateway's inventory follows at once (the fleets poll once an hour here, so only the gateway's own
+// update can explain a routing change).
 #include <condition_variable>
+#include <map>
 #include <mutex>
+#include <optional>
 
 #include "integration/lifecycle_fleet.hpp"
 
@@ -167,6 +172,183 @@ TEST(LifecycleManagement, PullsToOneBackendRunOneAtATime) {
   EXPECT_EQ(held.max_concurrent(), 1);
   EXPECT_EQ(held.arrived(), 3);
   EXPECT_EQ(stat(other, "requests"), 0);  // the named backend only
+}
+
+TEST(LifecycleManagement, AClientThatLeavesCancelsItsPull) {
+  HeldPullBackend held;
+  const std::string config = "listen: 127.0.0.1:0\nthreads: 2\nmodels_poll_interval: 100ms\n"
+                             "pools:\n  - name: gpu\n    backends:\n      - url: " + held.url() + "\n";
+  Server gw({"serve", "-c", write_temp(config + kAdmin)});
+  const std::string admin = admin_address(gw);
+  ASSERT_TRUE(wait_ready(gw));
+  {
+    Client leaving(admin);
+    const std::string body = R"({"model":"big"})";
+    leaving.write_raw("POST /api/pull HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\n\r\n" + body);
+    ASSERT_TRUE(held.wait_arrived(1));
+    leaving.close();
+  }
+  // The held pull still has its backend's pull slot unless the gateway gave it up with its client: the
+  // next pull gets in without the first being released.
+  std::thread next([&] { request(admin, "POST", "/api/pull", R"({"model":"small","stream":false})"); });
+  EXPECT_TRUE(held.wait_arrived(2));
+  held.release_one();
+  held.release_one();
+  next.join();
+}
+
+// A gateway with its admin listener over one sim per entry of `models` (each a list of NAME=SIZE), polling
+// models once an hour: after the first round, only the gateway's own updates change its inventory.
+struct ManagedFleet {
+  explicit ManagedFleet(const std::vector<std::vector<std::string>>& models) {
+    sims.reserve(models.size());
+    for (const auto& m : models) sims.push_back(start_sim(m));
+    std::vector<FleetBackend> backends;
+    for (const auto& s : sims) backends.push_back({&s, "24GB"});
+    gw.emplace(std::vector<std::string>{"serve", "-c", fleet_config(backends, kAdmin, "1h")});
+    admin = admin_address(*gw);
+  }
+  std::vector<Server> sims;  // a backend's name is its sim's address (host:port)
+  std::optional<Server> gw;
+  std::string admin;
+};
+
+TEST(LifecycleManagement, PullReachesEveryWorkerWithTaggedProgressAndOneSuccess) {
+  ManagedFleet fleet({{"m=1GB"}, {"m=1GB"}});
+  ASSERT_TRUE(wait_ready(*fleet.gw));
+  const Server &a = fleet.sims[0], &b = fleet.sims[1];
+  const std::string& admin = fleet.admin;
+  const auto r = request(admin, "POST", "/api/pull", R"({"model":"fresh:8b"})");  // stream: Ollama's default
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-type"), "application/x-ndjson");
+  const auto lines = ndjson_lines(r.body);
+  ASSERT_FALSE(lines.empty());
+  std::map<std::string, int> progress, finished;
+  for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
+    const auto& l = lines[i];
+    ASSERT_TRUE(l.contains("backend")) << boost::json::serialize(l);
+    const std::string backend(l.at("backend").as_string());
+    const std::string status(l.at("status").as_string());
+    EXPECT_NE(status, "success");  // only the merged last line says success (clients stop reading there)
+    if (status == "finished") ++finished[backend];
+    if (l.contains("digest")) {  // Ollama's progress fields pass untouched
+      EXPECT_TRUE(l.at("total").is_int64());
+      ++progress[backend];
+    }
+  }
+  for (const auto* s : {&a, &b}) {
+    EXPECT_GT(progress[s->address], 0) << s->address;
+    EXPECT_EQ(finished[s->address], 1) << s->address;
+    EXPECT_TRUE(lists_model(*s, "fresh:8b")) << s->address;
+  }
+  EXPECT_EQ(boost::json::serialize(lines.back()), R"({"status":"success"})");
+  // stream:false: one object at the end.
+  const auto quiet = request(admin, "POST", "/api/pull", R"({"model":"quiet","stream":false})");
+  EXPECT_EQ(quiet.status, 200);
+  EXPECT_EQ(quiet.body, R"({"status":"success"})");
+  EXPECT_TRUE(lists_model(a, "quiet:latest"));
+  EXPECT_TRUE(lists_model(b, "quiet:latest"));
+}
+
+TEST(LifecycleManagement, APulledModelIsRoutedToItsWorkerAtOnce) {
+  ManagedFleet fleet({{"m=1GB"}, {"m=1GB"}});
+  ASSERT_TRUE(wait_ready(*fleet.gw));
+  const Server &a = fleet.sims[0], &b = fleet.sims[1];
+  const std::string& admin = fleet.admin;
+  const auto r = request(admin, "POST", "/api/pull", R"({"model":"fresh","stream":false})",
+                         {{"X-Corral-Backend", a.address}});
+  ASSERT_EQ(r.status, 200);
+  EXPECT_TRUE(lists_model(a, "fresh:latest"));
+  EXPECT_FALSE(lists_model(b, "fresh:latest"));
+  // The next poll is an hour away: only the gateway's own inventory update sends these to `a`.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(request(fleet.gw->address, "POST", "/api/generate", generate_body("fresh", 2)).status, 200);
+  EXPECT_EQ(stat(a, "requests"), 3);
+  EXPECT_EQ(stat(b, "requests"), 0);
+}
+
+TEST(LifecycleManagement, AFailingWorkerEndsThePullWithAnErrorNamingIt) {
+  ManagedFleet fleet({{"m=1GB"}, {"m=1GB"}});
+  ASSERT_TRUE(wait_ready(*fleet.gw));
+  const Server &a = fleet.sims[0], &b = fleet.sims[1];
+  const std::string& admin = fleet.admin;
+  // `b` takes no new connection: named in the header, it is tried whatever its health checks say by then.
+  ASSERT_EQ(request(b.address, "POST", "/sim/fault", R"({"refuse_connections":true})").status, 200);
+  const std::map<std::string, std::string> both{{"X-Corral-Backend", a.address + "," + b.address}};
+  const auto streamed = request(admin, "POST", "/api/pull", R"({"model":"fresh"})", both);
+  ASSERT_EQ(streamed.status, 200);
+  const auto lines = ndjson_lines(streamed.body);
+  ASSERT_GE(lines.size(), 2u);
+  bool a_finished = false;
+  for (const auto& l : lines) {
+    if (l.contains("status") && l.at("status").as_string() == "finished") a_finished = l.at("backend").as_string() == a.address;
+  }
+  EXPECT_TRUE(a_finished);
+  ASSERT_TRUE(lines.back().contains("error")) << streamed.body;
+  const std::string error(lines.back().at("error").as_string());
+  EXPECT_EQ(error.rfind("pull failed on " + b.address + ": ", 0), 0u) << error;
+  EXPECT_EQ(error.find(a.address), std::string::npos) << error;
+  EXPECT_TRUE(lists_model(a, "fresh:latest"));
+  // Not streamed: a 502 naming the worker.
+  const auto quiet = request(admin, "POST", "/api/pull", R"({"model":"other","stream":false})", both);
+  EXPECT_EQ(quiet.status, 502);
+  EXPECT_NE(parse_json(quiet.body).at("error").as_string().find("pull failed on " + b.address), boost::json::string::npos);
+}
+
+TEST(LifecycleManagement, DeleteReachesEveryHolderAndRoutingForgetsIt) {
+  ManagedFleet fleet({{"m=1GB", "n=1GB"}, {"m=1GB", "n=1GB"}, {"other=1GB"}});
+  ASSERT_TRUE(wait_ready(*fleet.gw));
+  const Server &a = fleet.sims[0], &b = fleet.sims[1], &c = fleet.sims[2];
+  const std::string& admin = fleet.admin;
+  const auto deleted = request(admin, "DELETE", "/api/delete", R"({"model":"m"})");
+  EXPECT_EQ(deleted.status, 200);
+  EXPECT_EQ(deleted.body, "");
+  EXPECT_FALSE(lists_model(a, "m:latest"));
+  EXPECT_FALSE(lists_model(b, "m:latest"));
+  // Nobody has it any more (the gateway knows without a poll): Ollama's 404.
+  const auto again = request(admin, "DELETE", "/api/delete", R"({"model":"m"})");
+  EXPECT_EQ(again.status, 404);
+  EXPECT_EQ(parse_json(again.body).at("error").as_string(), "model 'm' not found");
+  // Deleted on `a` only: the model's requests go to `b` at once.
+  ASSERT_EQ(request(admin, "DELETE", "/api/delete", R"({"model":"n"})", {{"X-Corral-Backend", a.address}}).status, 200);
+  EXPECT_FALSE(lists_model(a, "n:latest"));
+  EXPECT_TRUE(lists_model(b, "n:latest"));
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(request(fleet.gw->address, "POST", "/api/generate", generate_body("n", 2)).status, 200);
+  EXPECT_EQ(stat(a, "requests"), 0);
+  EXPECT_EQ(stat(b, "requests"), 3);
+  EXPECT_EQ(stat(c, "requests"), 0);
+  // An unknown name in the header is the client's mistake.
+  EXPECT_EQ(request(admin, "DELETE", "/api/delete", R"({"model":"n"})", {{"X-Corral-Backend", "nobody"}}).status, 400);
+}
+
+TEST(LifecycleManagement, CopyAndCreateReachEveryWorker) {
+  ManagedFleet fleet({{"m=1GB"}, {"m=1GB"}});
+  ASSERT_TRUE(wait_ready(*fleet.gw));
+  const Server &a = fleet.sims[0], &b = fleet.sims[1];
+  const std::string& admin = fleet.admin;
+  const auto copied = request(admin, "POST", "/api/copy", R"({"source":"m","destination":"m2"})");
+  EXPECT_EQ(copied.status, 200);
+  EXPECT_EQ(copied.body, "");
+  const auto created = request(admin, "POST", "/api/create", R"({"model":"m3","from":"m"})");
+  ASSERT_EQ(created.status, 200);
+  const auto lines = ndjson_lines(created.body);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(boost::json::serialize(lines.back()), R"({"status":"success"})");
+  std::map<std::string, int> finished;
+  for (const auto& l : lines) {
+    if (l.contains("backend") && l.at("status").as_string() == "finished") ++finished[std::string(l.at("backend").as_string())];
+  }
+  for (const auto* s : {&a, &b}) {
+    EXPECT_TRUE(lists_model(*s, "m2:latest")) << s->address;
+    EXPECT_TRUE(lists_model(*s, "m3:latest")) << s->address;
+    EXPECT_EQ(finished[s->address], 1) << s->address;
+  }
+  // The same client error from every worker is passed on as it is (Ollama's 404 for a missing source).
+  const auto missing = request(admin, "POST", "/api/create", R"({"model":"m4","from":"absent","stream":false})");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(parse_json(missing.body).at("error").as_string(), "model 'absent' not found");
+  // The copies are routable at once.
+  EXPECT_EQ(request(fleet.gw->address, "POST", "/api/generate", generate_body("m2", 2)).status, 200);
 }
 
 }  // namespace
