@@ -78,6 +78,12 @@ struct BackendConfig {
   /// models_poll_interval (GET /agent/api/gpus); while it answers, its VRAM total and use replace `vram` for
   /// placement, the status page and the scale advisor. Empty = no agent.
   std::string agent;
+  /// `tls_ca` (path, PEM, optional; `https://` only): the CA certificates a backend's certificate must chain
+  /// to. Absent = the system's default CA store.
+  std::string tls_ca;
+  /// `tls_verify` (bool, default true; `https://` only): false accepts any certificate (a test fleet with
+  /// self-signed certificates; the connection is then encrypted but not authenticated).
+  bool tls_verify = true;
   /// Parsed from `agent`: host, port and path prefix (empty host when there is no agent).
   std::string agent_host;
   std::uint16_t agent_port = 0;

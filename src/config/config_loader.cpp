@@ -160,7 +160,8 @@ class Loader {
     if (n.IsScalar()) {  // shorthand: `- http://host:port`
       b.url = r_.string(n, path);
     } else {
-      r_.check_map(n, {"url", "name", "max_inflight", "weight", "vram", "num_parallel", "agent"}, path);
+      r_.check_map(n, {"url", "name", "max_inflight", "weight", "vram", "num_parallel", "agent", "tls_ca", "tls_verify"},
+                   path);
       auto url = n["url"];
       if (!url) r_.fail(n, "missing key 'url' in " + path);
       b.url = r_.string(url, path + ".url");
@@ -178,6 +179,7 @@ class Loader {
     if (auto v = n["vram"]) b.vram = r_.size(v, path + ".vram", 1);
     if (auto v = n["num_parallel"]) b.num_parallel = static_cast<std::uint32_t>(r_.unsigned_int(v, path + ".num_parallel", 1, 1024));
     if (auto v = n["agent"]) agent(v, path + ".agent", b);
+    load_backend_tls(r_, n, path, b);
     return b;
   }
 

@@ -93,6 +93,17 @@ tls::TlsConfig load_tls(const YamlReader& r, const YAML::Node& n, std::string_vi
   return t;
 }
 
+void load_backend_tls(const YamlReader& r, const YAML::Node& n, const std::string& path, BackendConfig& b) {
+  for (const char* key : {"tls_ca", "tls_verify"}) {
+    if (n[key] && !b.tls) r.fail(n[key], path + "." + key + ": applies only to an https:// url");
+  }
+  if (auto v = n["tls_ca"]) {
+    b.tls_ca = r.string(v, path + ".tls_ca");
+    require_readable(r, v, path + ".tls_ca", b.tls_ca);
+  }
+  if (auto v = n["tls_verify"]) b.tls_verify = r.boolean(v, path + ".tls_verify");
+}
+
 auth::AuthConfig load_auth(const YamlReader& r, const YAML::Node& n) {
   r.check_map(n, {"enabled", "keys"}, "auth");
   auth::AuthConfig a;

@@ -4,6 +4,7 @@
 // from config_loader.cpp so the two can change independently; config_loader calls in here.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include <yaml-cpp/yaml.h>
@@ -15,6 +16,8 @@ namespace corral::config {
 
 /// `tls` / `admin.tls` at `path`.
 [[nodiscard]] tls::TlsConfig load_tls(const YamlReader& r, const YAML::Node& n, std::string_view path);
+/// `tls_ca` and `tls_verify` of the backend at `path` (already parsed from its `url` into `b`).
+void load_backend_tls(const YamlReader& r, const YAML::Node& n, const std::string& path, BackendConfig& b);
 /// `auth`.
 [[nodiscard]] auth::AuthConfig load_auth(const YamlReader& r, const YAML::Node& n);
 /// `rate_limits`.

@@ -1,6 +1,7 @@
 #include "upstream/backend.hpp"
 
 #include "lb/hash.hpp"
+#include "tls/upstream_tls.hpp"
 
 namespace corral::upstream {
 namespace {
@@ -49,7 +50,9 @@ std::shared_ptr<const Backend> agent_target(const config::BackendConfig& c, std:
 
 }  // namespace
 
-std::string reuse_key(const config::BackendConfig& config) { return config.url + "\n" + config.agent; }
+std::string reuse_key(const config::BackendConfig& config) {
+  return config.url + "\n" + config.agent + "\n" + config.tls_ca + (config.tls_verify ? "" : "\nno-verify");
+}
 
 Backend::Backend(const config::BackendConfig& config, std::string_view pool, const config::HealthConfig& hc)
     : uid(next_uid()),
@@ -62,6 +65,7 @@ Backend::Backend(const config::BackendConfig& config, std::string_view pool, con
       endpoints(resolve(config)),
       health(hc.rise, hc.fall, hc.start_healthy ? HealthStatus::kHealthy : HealthStatus::kUnknown),
       agent(agent_target(config, pool, hc)),
+      tls(config.tls ? tls::make_upstream_tls(config.host, config.tls_ca, config.tls_verify) : nullptr),
       reuse_key(upstream::reuse_key(config)) {
   healthy.store(health.healthy(), std::memory_order_relaxed);
   slots->limit.store(config.max_inflight, std::memory_order_relaxed);

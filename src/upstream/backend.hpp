@@ -18,11 +18,16 @@
 #include "upstream/agent_reading.hpp"
 #include "upstream/health_state.hpp"
 
+namespace corral::tls {
+struct UpstreamTls;
+}
+
 namespace corral::upstream {
 
 class Backend final {
  public:
-  /// Resolves the host (blocking; control thread at startup or reload). `config` must be validated.
+  /// Resolves the host (blocking; control thread at startup or reload) and, for `https://`, loads the CA
+  /// certificates (throws std::runtime_error when they cannot be loaded). `config` must be validated.
   Backend(const config::BackendConfig& config, std::string_view pool_name, const config::HealthConfig& health);
 
   const std::uint64_t uid;          ///< process-unique id (per-worker connection pools key on it)
@@ -46,11 +51,14 @@ class Backend final {
   const std::shared_ptr<const Backend> agent;
   /// What that agent last reported (model poller); see agent_reading.hpp.
   AgentReading agent_reading;
+  /// TLS settings for an `https://` backend (tls/upstream_tls.hpp), null for plain HTTP.
+  const std::shared_ptr<const tls::UpstreamTls> tls;
   /// reuse_key(config): a reload keeps this Backend only for the same key in the same pool.
   const std::string reuse_key;
 };
 
-/// What identifies a backend across reloads besides its pool: the URL and the agent it is read through.
+/// What identifies a backend across reloads besides its pool: the URL, the agent it is read through and
+/// its TLS settings.
 [[nodiscard]] std::string reuse_key(const config::BackendConfig& config);
 
 }  // namespace corral::upstream

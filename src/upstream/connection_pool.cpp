@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "common/clock.hpp"
+#include "tls/upstream_tls.hpp"
 #include "upstream/backend.hpp"
 
 namespace corral::upstream {
@@ -23,6 +24,19 @@ bool alive(UpstreamConnection& conn, SteadyClock::time_point now) {
   char byte;
   const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+// The TLS part of connect_backend, within what is left of its deadline.
+net::awaitable<ConnectionPtr> handshake(ConnectionPtr tcp_conn, std::shared_ptr<const Backend> backend,
+                                        std::chrono::nanoseconds left, error_code& ec) {
+  if (left <= std::chrono::nanoseconds::zero()) {
+    ec = beast::error::timeout;
+    co_return nullptr;
+  }
+  tcp::socket socket = tcp_conn->stream.release_socket();
+  auto plain = co_await tls::connect_upstream(std::move(socket), backend->tls, left, ec);
+  if (!plain) co_return nullptr;
+  co_return std::make_unique<UpstreamConnection>(std::move(*plain));
 }
 
 }  // namespace
@@ -64,6 +78,7 @@ net::awaitable<ConnectionPtr> connect_backend(net::any_io_executor ex, std::shar
     ec = net::error::host_not_found;
     co_return nullptr;
   }
+  const auto started = steady_now();
   auto conn = std::make_unique<UpstreamConnection>(ex);
   conn->stream.expires_after(timeout);
   auto [cec, ep] = co_await conn->stream.async_connect(backend->endpoints);
@@ -73,6 +88,7 @@ net::awaitable<ConnectionPtr> connect_backend(net::any_io_executor ex, std::shar
   }
   error_code ignored;
   conn->stream.socket().set_option(tcp::no_delay(true), ignored);
+  if (backend->tls) co_return co_await handshake(std::move(conn), backend, timeout - (steady_now() - started), ec);
   ec = {};
   co_return conn;
 }

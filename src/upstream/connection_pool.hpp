@@ -23,6 +23,7 @@ class Backend;
 
 struct UpstreamConnection {
   explicit UpstreamConnection(const net::any_io_executor& ex) : stream(ex) {}
+  explicit UpstreamConnection(tcp::socket socket) : stream(std::move(socket)) {}
   TcpStream stream;
   beast::flat_buffer buffer;  ///< bytes read past a response (must be empty to pool the connection)
   bool reused = false;        ///< came from the pool: an early EOF may be the backend closing it idle
@@ -49,8 +50,10 @@ class ConnectionPool final {
   std::unordered_map<std::uint64_t, std::vector<ConnectionPtr>> idle_;
 };
 
-/// Opens a new connection to `backend` on `ex` within `timeout` (TCP_NODELAY set). On failure returns
-/// null and sets `ec` (beast::error::timeout when the deadline passed).
+/// Opens a new connection to `backend` on `ex` within `timeout` (TCP_NODELAY set); for an `https://`
+/// backend also the TLS handshake, after which the connection's stream is the plain end of a socket pair
+/// relayed to the TLS stream (tls/upstream_tls.hpp), so callers never see the difference. On failure
+/// returns null and sets `ec` (beast::error::timeout when the deadline passed).
 net::awaitable<ConnectionPtr> connect_backend(net::any_io_executor ex, std::shared_ptr<const Backend> backend,
                                               std::chrono::nanoseconds timeout, error_code& ec);
 

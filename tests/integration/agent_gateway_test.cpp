@@ -85,10 +85,14 @@ TEST(AgentGateway, StatusAndScaleFollowTheAgentsVram) {
 }
 
 TEST(AgentGateway, AgentKeyIsValidatedLikeUrl) {
-  for (const std::string bad : {"ftp://x:1", "https://127.0.0.1:9", "http://127.0.0.1:9?x=1"}) {
-    Process check({"check-config", write_temp("pools:\n  - name: p\n    backends:\n      - url: http://127.0.0.1:1\n"
-                                              "        agent: \"" + bad + "\"\n")});
-    EXPECT_NE(check.wait(), 0) << bad;
+  const auto check = [](const std::string& agent) {
+    Process p({"check-config", "-c", write_temp("pools:\n  - name: p\n    backends:\n      - url: http://127.0.0.1:1\n"
+                                                "        agent: \"" + agent + "\"\n")});
+    return p.wait();
+  };
+  EXPECT_EQ(check("http://127.0.0.1:9090"), 0);
+  for (const std::string bad : {"ftp://x:1", "https://127.0.0.1:9", "http://127.0.0.1:9?x=1", "http://"}) {
+    EXPECT_EQ(check(bad), 1) << bad;
   }
 }
 

@@ -11,26 +11,12 @@
 #include <mutex>
 
 #include "integration/gateway_harness.hpp"
+#include "integration/test_cert.hpp"
 
 namespace corral::gwtest {
 namespace {
 
 namespace ssl = boost::asio::ssl;
-
-struct Cert {
-  std::string cert;
-  std::string key;
-};
-
-// A self-signed P-256 certificate for 127.0.0.1 with common name `cn`.
-Cert make_cert(const std::string& cn) {
-  Cert c{write_temp("", ".crt"), write_temp("", ".key")};
-  const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=" +
-                          cn + " -addext subjectAltName=IP:127.0.0.1 -keyout " + c.key + " -out " + c.cert +
-                          " >/dev/null 2>&1";
-  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl req failed");
-  return c;
-}
 
 struct TlsResult {
   bool handshake_ok = false;
