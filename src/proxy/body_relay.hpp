@@ -27,39 +27,48 @@ namespace corral::proxy {
 
 /// The relay buffers of one worker thread, lent to a stream only from the moment upstream body bytes are
 /// here until their write to the client has completed, never while the stream waits for its backend: an
-/// idle stream holds none (issue 8: one buffer per connection made every idle stream 16 KiB heavier).
-/// Single-threaded, like the worker. The free list keeps at most kKeep buffers.
+/// idle stream holds none (issue 8: one 16 KiB buffer per connection made every idle stream that much
+/// heavier). Two sizes: a piece that fits in kSmall bytes (a streamed token, a small answer) gets a small
+/// buffer, so a burst of streams whose writes are all in flight at once does not leave a pile of 16 KiB
+/// blocks behind in the allocator. Single-threaded, like the worker; each free list keeps at most kKeep.
 class RelayBuffers final {
  public:
-  static constexpr std::size_t kSize = 16 * 1024;
+  static constexpr std::size_t kSmall = 1024;
+  static constexpr std::size_t kLarge = 16 * 1024;
   static constexpr std::size_t kKeep = 64;
-  using Buffer = std::array<char, kSize>;
 
   /// A lent buffer; gives it back when destroyed.
   class [[nodiscard]] Lease final {
    public:
-    Lease(RelayBuffers& owner, std::unique_ptr<Buffer> buffer) : owner_(&owner), buffer_(std::move(buffer)) {}
+    Lease(std::vector<std::unique_ptr<char[]>>& home, std::unique_ptr<char[]> buffer, std::size_t size)
+        : home_(&home), buffer_(std::move(buffer)), size_(size) {}
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     ~Lease() {
-      if (owner_->free_.size() < kKeep) owner_->free_.push_back(std::move(buffer_));
+      if (home_->size() < kKeep) home_->push_back(std::move(buffer_));
     }
-    [[nodiscard]] std::span<char> span() const { return {buffer_->data(), buffer_->size()}; }
+    [[nodiscard]] std::span<char> span() const { return {buffer_.get(), size_}; }
 
    private:
-    RelayBuffers* owner_;
-    std::unique_ptr<Buffer> buffer_;
+    std::vector<std::unique_ptr<char[]>>* home_;
+    std::unique_ptr<char[]> buffer_;
+    std::size_t size_;
   };
 
-  [[nodiscard]] Lease borrow() {
-    if (free_.empty()) return Lease(*this, std::unique_ptr<Buffer>(new Buffer));  // uninitialised: no 16 KiB memset
-    std::unique_ptr<Buffer> b = std::move(free_.back());
-    free_.pop_back();
-    return Lease(*this, std::move(b));
+  /// A buffer of kSmall bytes when `wanted` fits in it, else of kLarge bytes.
+  [[nodiscard]] Lease borrow(std::size_t wanted) {
+    const bool small = wanted <= kSmall;
+    auto& list = small ? small_ : large_;
+    const std::size_t size = small ? kSmall : kLarge;
+    if (list.empty()) return Lease(list, std::unique_ptr<char[]>(new char[size]), size);  // uninitialised
+    std::unique_ptr<char[]> b = std::move(list.back());
+    list.pop_back();
+    return Lease(list, std::move(b), size);
   }
 
  private:
-  std::vector<std::unique_ptr<Buffer>> free_;
+  std::vector<std::unique_ptr<char[]>> small_;
+  std::vector<std::unique_ptr<char[]>> large_;
 };
 
 /// The body's streaming format, from the response Content-Type.
@@ -98,15 +107,15 @@ struct SpanLease {
   std::span<char> s;
   [[nodiscard]] std::span<char> span() const { return s; }
 };
-inline SpanLease borrow(std::span<char> s) { return {s}; }
-inline RelayBuffers::Lease borrow(RelayBuffers* pool) { return pool->borrow(); }
+inline SpanLease borrow(std::span<char> s, std::size_t /*wanted*/) { return {s}; }
+inline RelayBuffers::Lease borrow(RelayBuffers* pool, std::size_t wanted) { return pool->borrow(wanted); }
 
 // Upstream read sizes: the buffer's free capacity (at least 512 bytes, as Beast's read_size), doubled up
 // to kMaxRead after a read that filled it. A bulk body is then read in large pieces (one client write
 // each), while a stream of small chunks keeps the small buffer the response head was read into, which is
 // what a waiting stream holds.
 inline constexpr std::size_t kMinRead = 512;
-inline constexpr std::size_t kMaxRead = RelayBuffers::kSize;
+inline constexpr std::size_t kMaxRead = RelayBuffers::kLarge;
 
 template <class S>
 void set_expiry(S& stream, std::chrono::nanoseconds d) {
@@ -188,7 +197,7 @@ net::awaitable<RelayResult> relay_response(Client& client, http::response_serial
       if (p.is_done()) break;
       need_read = false;
     }
-    auto held = detail::borrow(buffers);
+    auto held = detail::borrow(buffers, up_buffer.size());  // the body part is never more than the input
     const std::span<char> buf = held.span();
     p.get().body().data = buf.data();
     p.get().body().size = buf.size();

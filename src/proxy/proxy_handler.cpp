@@ -255,6 +255,7 @@ net::awaitable<Completion> forward(Forward& f) {
   std::optional<ProxyError> last_error;
   std::optional<ResponseParser> parser;
   std::string head;
+  head.reserve(512);  // one allocation for the upstream head, not a string of doublings
 
   // From here on a client that leaves cancels what this request awaits (queue wait, connect, first byte,
   // stream); each armed await is followed by a gone() check, so its outcome is not mistaken for a
@@ -340,6 +341,7 @@ net::awaitable<Completion> forward(Forward& f) {
       f.ctx.gw.metrics.record_retry(f.backend_id(b));
       continue;  // the unread answer is dropped with its connection
     }
+    std::string().swap(head);  // not needed any more: a stream that stays open should not keep it
     co_return co_await relay(f, m, *parser, ex, input->model_hash);
   }
 }
