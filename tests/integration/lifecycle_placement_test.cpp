@@ -20,6 +20,36 @@ Server slow_sim(std::vector<std::string> models, const std::string& load_gbps, s
   return Server(std::move(args));
 }
 
+// `n` client threads sending /api/generate for `model` back to back until destroyed; counts non-200s.
+class LoopingClients {
+ public:
+  LoopingClients(const Server& gw, std::string model, int n, int tokens) {
+    for (int i = 0; i < n; ++i) {
+      threads_.emplace_back([this, &gw, model, tokens] {
+        while (!stop_) {
+          if (request(gw.address, "POST", "/api/generate", generate_body(model, tokens)).status != 200) ++failed_;
+        }
+      });
+    }
+  }
+  ~LoopingClients() { join(); }
+  LoopingClients(const LoopingClients&) = delete;
+  LoopingClients& operator=(const LoopingClients&) = delete;
+  /// Stops the loops and waits for the requests under way; returns how many requests failed.
+  int join() {
+    stop_ = true;
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+    return failed_.load();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<int> failed_{0};
+  std::vector<std::thread> threads_;
+};
+
 TEST(LifecyclePlacement, WarmWorkerIsPreferredOverIdleColdOnes) {
   auto a = start_sim({"m1=1GB", "m2=1GB"});
   auto b = start_sim({"m1=1GB", "m2=1GB"});
@@ -100,20 +130,9 @@ TEST(LifecyclePlacement, BusyWarmSlotsLoadAReplicaBeforeAnyQueueBuilds) {
                                          "models:\n  - match: m\n    pool: gpu\n"
                                          "placement:\n  replicate_queue_depth: 1000\n")});
   ASSERT_TRUE(wait_ready(gw));
-  std::atomic<bool> stop{false};
-  std::atomic<int> failed{0};
-  std::vector<std::thread> clients;
-  for (int i = 0; i < 2; ++i) {
-    clients.emplace_back([&] {
-      while (!stop) {
-        if (request(gw.address, "POST", "/api/generate", generate_body("m", 40)).status != 200) ++failed;
-      }
-    });
-  }
+  LoopingClients clients(gw, "m", 2, 40);
   EXPECT_TRUE(wait_until([&] { return replicas_of(fleet, "m:latest") == 2; }));
-  stop = true;
-  for (auto& t : clients) t.join();
-  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(clients.join(), 0);
   EXPECT_EQ(fleet_stat(fleet, "loads"), 2);
 }
 
@@ -143,6 +162,23 @@ TEST(LifecyclePlacement, PrewarmedModelIsLoadedBeforeReadiness) {
   ASSERT_EQ(request(gw.address, "POST", "/api/generate", generate_body("warm", 1)).status, 200);
   EXPECT_EQ(fleet_stat(fleet, "loads"), 1);
   EXPECT_EQ(metric_sum(gw, load_count), 1);  // a warm request loads nothing
+}
+
+TEST(LifecyclePlacement, APassedOverRequestGetsACardKeptBusyByAnotherModel) {
+  // Room for one model; `x` runs on both slots without a pause (three clients, two slots: whenever one
+  // finishes, the queued one takes its slot), so `x` is never idle for `y` to evict. Past max_pass_over,
+  // `y`'s request claims the card: no new `x` request goes there, the card drains, `y` loads. Without the
+  // claim `y` would wait until the queue timeout (503).
+  auto a = slow_sim({"x=1GB", "y=1GB"}, "10", {"--vram", "1500MB", "--num-parallel", "2"});
+  Server gw({"serve", "-c", fleet_config({{&a, "1500MB", 2}},
+                                         "placement:\n  max_pass_over: 300ms\n  min_residency: 0s\nqueue:\n  timeout: 10s\n")});
+  ASSERT_TRUE(wait_ready(gw));
+  LoopingClients clients(gw, "x", 3, 20);
+  ASSERT_TRUE(wait_until([&] { return stat(a, "requests") >= 4; }));  // x is loaded and kept busy
+  EXPECT_EQ(request(gw.address, "POST", "/api/generate", generate_body("y", 1)).status, 200);
+  EXPECT_EQ(clients.join(), 0);  // x's own waiters were passed over in turn, and bounded too
+  EXPECT_GE(stat(a, "loads"), 2);
+  EXPECT_GE(stat(a, "evictions"), 1);
 }
 
 }  // namespace
