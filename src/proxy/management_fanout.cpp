@@ -366,8 +366,10 @@ net::awaitable<FanOutAnswer> fan_out(ProxyContext& ctx, ClientRequest& req, cons
     std::string unknown;
     members = named_targets(fo.pool_state(), named->value(), unknown);
     if (!unknown.empty() || members.empty()) {
-      const std::string why = "X-Corral-Backend: no backend named '" + unknown + "' in pool '" +
-                              fo.pool_state().config->name + "'";
+      const std::string& pool_name = fo.pool_state().config->name;
+      const std::string why = unknown.empty() ? "X-Corral-Backend names no backend"
+                                              : "X-Corral-Backend: no backend named '" + unknown + "' in pool '" +
+                                                    pool_name + "'";
       co_return FanOutAnswer{co_await answer_error(req, ErrorKind::kBadRequest, why), 400};
     }
   } else {

@@ -318,7 +318,9 @@ TEST(LifecycleManagement, DeleteReachesEveryHolderAndRoutingForgetsIt) {
   EXPECT_EQ(stat(b, "requests"), 3);
   EXPECT_EQ(stat(c, "requests"), 0);
   // An unknown name in the header is the client's mistake.
-  EXPECT_EQ(request(admin, "DELETE", "/api/delete", R"({"model":"n"})", {{"X-Corral-Backend", "nobody"}}).status, 400);
+  const auto unknown = request(admin, "DELETE", "/api/delete", R"({"model":"n"})", {{"X-Corral-Backend", "nobody"}});
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_NE(parse_json(unknown.body).at("error").as_string().find("no backend named 'nobody'"), boost::json::string::npos);
 }
 
 TEST(LifecycleManagement, CopyAndCreateReachEveryWorker) {
