@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "models/loading_report.hpp"
 #include "proxy/aggregate.hpp"
 #include "shared_state/rate_limit_counts.hpp"
 #include "shared_state/shared_store.hpp"
@@ -22,6 +23,10 @@ std::string_view health_of(const upstream::PoolMember& m, std::int64_t now_ns) {
   if (!m.backend->healthy.load(std::memory_order_relaxed)) return "unhealthy";
   if (m.ejected_until_ns.load(std::memory_order_relaxed) > now_ns) return "ejected";
   return "healthy";
+}
+
+double seconds_between(std::int64_t from_ns, std::int64_t to_ns) {
+  return static_cast<double>(std::max<std::int64_t>(0, to_ns - from_ns)) / 1e9;
 }
 
 // Requests at a backend beyond its parallel slots: num_parallel per loaded model (at least one model,
@@ -119,6 +124,11 @@ void refresh_gauges(proxy::GatewayState& gw) {
     }
   }
   gw.metrics.set_active_models(active_models);
+  gw.metrics.begin_model_loads();
+  for (const models::LoadingModel& l : models::loading_models(*snap, now)) {
+    gw.metrics.set_model_load(gw.metrics.model_id(l.model), gw.metrics.backend_id(l.backend), seconds_between(l.since_ns, now),
+                              static_cast<double>(l.remaining_ns) / 1e9);
+  }
   gw.metrics.set_admission_totals(admission_totals(gw));
 }
 
@@ -194,6 +204,16 @@ net::awaitable<std::string> fleet_status_json(proxy::GatewayState& gw, upstream:
                                   {"message", e.message}});
   }
   root["recent_errors"] = std::move(errors);
+  // Cold starts under way: which model loads where, for how long already, and about how long still.
+  json::array loading;
+  for (const models::LoadingModel& l : models::loading_models(*snap, now)) {
+    loading.push_back(json::object{{"pool", l.pool},
+                                   {"backend", l.backend},
+                                   {"model", l.model},
+                                   {"loading_s", seconds_between(l.since_ns, now)},
+                                   {"expected_remaining_s", static_cast<double>(l.remaining_ns) / 1e9}});
+  }
+  root["loading"] = std::move(loading);
   co_return json::serialize(root);
 }
 

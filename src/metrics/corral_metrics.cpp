@@ -1,5 +1,6 @@
 #include "metrics/corral_metrics.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "metrics/prometheus_text.hpp"
@@ -67,6 +68,11 @@ const MetricDef kMetrics[] = {
      "Rate-limit decisions made by the local fallback while Redis could not answer (fail open)."},
     {"ollama_gateway_rate_limited_total", counter, gateway, "scope,kind",
      "Requests refused with 429, by the bucket that refused (scope: key, ip; kind: requests, tokens)."},
+    {"ollama_model_loading_seconds", gauge, gateway, "model,backend",
+     "Seconds a model load Corral knows of has been under way on a backend (0: not loading now)."},
+    {"ollama_model_load_remaining_seconds", gauge, gateway, "model,backend",
+     "Expected seconds until a model load under way finishes (learned load time minus time spent; 0 when "
+     "overdue or not loading)."},
     {"ollama_gateway_recommended_workers", gauge, gateway, "pool",
      "Workers the scale advisor recommends for each pool (see docs/observability.md)."},
     // --- corral agent (one per GPU worker) ------------------------------------------------
@@ -203,6 +209,8 @@ CorralMetrics::CorralMetrics(Options o)
   redis_up_ = fam("ollama_gateway_redis_up");
   redis_errors_ = fam("ollama_gateway_redis_errors_total");
   recommended_workers_ = fam("ollama_gateway_recommended_workers");
+  loading_ = fam("ollama_model_loading_seconds");
+  load_remaining_ = fam("ollama_model_load_remaining_seconds");
   rate_limited_ = fam("ollama_gateway_rate_limited_total");
   redis_fail_open_ = fam("ollama_gateway_redis_fail_open_total");
 
@@ -427,6 +435,25 @@ void CorralMetrics::record_queue_rejection(PoolId p, QueueRejection why) noexcep
   if (const auto* s = pool(p)) s->rejections[static_cast<std::size_t>(why)]->inc();
 }
 void CorralMetrics::set_active_models(double n) noexcept { active_models_gauge_->set(n); }
+
+void CorralMetrics::begin_model_loads() {
+  std::lock_guard lock(control_mutex_);
+  for (Gauge* g : load_gauges_) g->set(0);
+}
+
+void CorralMetrics::set_model_load(ModelId m, BackendId b, double elapsed_s, double remaining_s) {
+  const auto* bs = backend(b);
+  const ModelSeries* ms = model(m);
+  if (!bs || !ms) return;
+  std::lock_guard lock(control_mutex_);
+  // Series are created on a model's first load on a backend and stay (at 0) afterwards, so a scrape
+  // never sees one vanish mid-load; models beyond the cap share "other" like every model label.
+  for (auto [family, value] : {std::pair{loading_, elapsed_s}, std::pair{load_remaining_, remaining_s}}) {
+    Gauge& g = family->gauge({ms->name, bs->name});
+    if (std::find(load_gauges_.begin(), load_gauges_.end(), &g) == load_gauges_.end()) load_gauges_.push_back(&g);
+    g.set(value);
+  }
+}
 void CorralMetrics::record_config_reload(bool ok) noexcept { (ok ? reload_ok_ : reload_failed_)->inc(); }
 void CorralMetrics::record_internal_error() noexcept { internal_errors_total_->inc(); }
 void CorralMetrics::set_redis_up(bool up) noexcept { redis_up_gauge_->set(up ? 1 : 0); }

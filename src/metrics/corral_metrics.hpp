@@ -125,6 +125,11 @@ class CorralMetrics {
   /// A load Corral started itself (preload / pin), outside any request.
   void record_model_load(ModelId m, BackendId b, std::chrono::nanoseconds d);
   void set_active_models(double n) noexcept;
+  /// Cold starts made visible (scrape time): ollama_model_loading_seconds and
+  /// ollama_model_load_remaining_seconds{model,backend}. begin_model_loads() zeroes every series set
+  /// before; set_model_load() then sets the loads under way now.
+  void begin_model_loads();
+  void set_model_load(ModelId m, BackendId b, double elapsed_s, double remaining_s);
   void record_config_reload(bool ok) noexcept;
   void record_internal_error() noexcept;
   void set_redis_up(bool up) noexcept;
@@ -182,6 +187,8 @@ class CorralMetrics {
   Family* recommended_workers_;
   Family* rate_limited_;
   Family* redis_fail_open_;
+  Family* loading_;
+  Family* load_remaining_;
 
   ModelInterner models_;
   WindowStats window_;
@@ -195,6 +202,7 @@ class CorralMetrics {
   std::unique_ptr<std::atomic<const ModelSeries*>[]> model_table_;
   std::unique_ptr<std::atomic<const BackendSeries*>[]> backend_table_;
   std::unique_ptr<std::atomic<const PoolSeries*>[]> pool_table_;
+  std::vector<Gauge*> load_gauges_;  // every loading/remaining gauge ever set (under control_mutex_)
 
   Counter* bytes_in_total_;
   Counter* bytes_out_total_;

@@ -131,10 +131,12 @@ struct Server {
 
 /// `corral sim` with `models` (NAME=SIZE) and extra flags.
 inline Server start_sim(std::vector<std::string> models, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args{"sim", "--listen", "127.0.0.1:0", "--load-gbps", "1000"};
-  if (std::find(extra.begin(), extra.end(), "--tokens-per-second") == extra.end()) {
-    args.push_back("--tokens-per-second");
-    args.push_back("200");
+  // Fast loads and a steady token rate unless the test sets its own.
+  std::vector<std::string> args{"sim", "--listen", "127.0.0.1:0"};
+  for (const auto& [flag, value] : {std::pair{"--load-gbps", "1000"}, std::pair{"--tokens-per-second", "200"}}) {
+    if (std::find(extra.begin(), extra.end(), flag) != extra.end()) continue;
+    args.push_back(flag);
+    args.push_back(value);
   }
   for (auto& m : models) {
     args.push_back("--model");

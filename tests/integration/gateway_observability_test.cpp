@@ -293,6 +293,39 @@ TEST(GatewayObservability, StatusShowsLoadedModelAndDownWorker) {
                         R"(result="success")"), 1);
 }
 
+// A cold load is visible while it runs: /corral/api/status lists it (model, backend, time so far, time
+// expected) and /metrics has ollama_model_loading_seconds for it; both clear once the model is loaded.
+TEST(GatewayObservability, ColdLoadIsVisibleWhileItRuns) {
+  // 3 GB at 2 GB/s: a 1.5 s load, long enough to be seen by polling, short for the suite.
+  auto sim = start_sim({"big:7b=3GB"}, {"--load-gbps", "2"});
+  Server gw({"serve", "-c", write_temp("listen: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.2:0\n"
+                                       "pools:\n  - name: gpus\n    backends:\n      - url: " + sim.url() +
+                                       "\n        name: gpu-a\n        vram: 24GiB\n")});
+  const std::string admin = gw.process->line().substr(6);
+  ASSERT_TRUE(wait_ready(gw));
+  std::thread cold([&] { EXPECT_EQ(request(gw.address, "POST", "/api/generate", generate_body("big:7b")).status, 200); });
+  boost::json::object seen;
+  const bool loading_seen = wait_until([&] {
+    const auto s = parse_json(request(admin, "GET", "/corral/api/status").body).as_object();
+    if (s.at("loading").as_array().empty()) return false;
+    seen = s.at("loading").as_array().front().as_object();
+    return true;
+  });
+  std::string metrics_during = request(admin, "GET", "/metrics").body;
+  cold.join();
+  ASSERT_TRUE(loading_seen);
+  EXPECT_EQ(seen.at("model").as_string(), "big:7b");
+  EXPECT_EQ(seen.at("backend").as_string(), "gpu-a");
+  EXPECT_EQ(seen.at("pool").as_string(), "gpus");
+  EXPECT_GE(seen.at("loading_s").to_number<double>(), 0.0);
+  EXPECT_GT(seen.at("expected_remaining_s").to_number<double>(), 0.0);  // 3 GB at the default rate
+  EXPECT_NE(metrics_during.find(R"(ollama_model_loading_seconds{model="big:7b",backend="gpu-a"})"), std::string::npos);
+  ASSERT_TRUE(wait_until([&] {
+    return parse_json(request(admin, "GET", "/corral/api/status").body).as_object().at("loading").as_array().empty();
+  }));
+  EXPECT_EQ(sum_samples(request(admin, "GET", "/metrics").body, "ollama_model_loading_seconds", R"(backend="gpu-a")"), 0);
+}
+
 std::vector<boost::json::object> log_lines(const std::string& path) {
   std::vector<boost::json::object> out;
   std::ifstream in(path);
