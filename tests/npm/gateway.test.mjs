@@ -1,11 +1,15 @@
 // The official `ollama` and `openai` npm clients as callers through `corral serve` in front of two
-// `corral sim` workers: streaming and not, listings, errors in each client's own shape, and a stream cut
-// mid-way that each client must see as an error (never as a clean end).
+// `corral sim` workers: streaming and not, listings, errors in each client's own shape, a stream cut
+// mid-way that each client must see as an error (never as a clean end), and a pull fanned out to both
+// workers that the client reads to its one merged `success`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Ollama } from 'ollama';
 import OpenAI from 'openai';
 
@@ -74,6 +78,43 @@ test('ollama: errors keep their status and text', async () => {
     assert.match(e.error, /not found/);
     return true;
   });
+});
+
+// A gateway with its admin listener (management calls are open there only) over two fresh sims of its
+// own (a pull changes what they list); resolves with the sims and an ollama client on that listener.
+async function adminFleet() {
+  const simArgs = ['sim', '--listen', '127.0.0.1:0', '--model', 'llama3:8b=1GB', '--load-gbps', '1000'];
+  const sims = await Promise.all([start(simArgs), start(simArgs)]);
+  const config = join(mkdtempSync(join(tmpdir(), 'corral-npm-')), 'corral.yaml');
+  writeFileSync(config, ['listen: 127.0.0.1:0', 'admin:', '  listen: 127.0.0.2:0', 'pools:', '  - name: gpu',
+                         '    backends:', ...sims.map((s) => `      - url: http://${s}`), ''].join('\n'));
+  const child = spawn(BINARY, ['serve', '-c', config], { stdio: ['ignore', 'pipe', 'ignore'] });
+  children.push(child);
+  const lines = createInterface({ input: child.stdout });
+  const admin = await new Promise((resolve, reject) => {
+    lines.on('line', (line) => { if (line.startsWith('admin ')) resolve(line.slice(6).trim()); });
+    child.once('exit', (code) => reject(new Error(`corral serve exited with ${code}`)));
+  });
+  const client = new Ollama({ host: `http://${admin}` });
+  for (;;) {  // ready once the first model poll is in (wait on the gateway, not on a clock)
+    const r = await fetch(`http://${admin}/readyz`).catch(() => null);
+    if (r?.status === 200) return { sims, ollama: client };
+  }
+}
+
+test('ollama: a pull reaches both workers, each progress part tagged, one success at the end', async () => {
+  const { sims, ollama } = await adminFleet();
+  const stream = await ollama.pull({ model: 'phi3:mini', stream: true });
+  const parts = [];
+  for await (const part of stream) parts.push(part);
+  assert.equal(parts.at(-1).status, 'success');
+  const finished = parts.filter((p) => p.status === 'finished').map((p) => p.backend).sort();
+  assert.deepEqual(finished, [...sims].sort());
+  assert.ok(parts.slice(0, -1).every((p) => sims.includes(p.backend)));
+  const quiet = await ollama.pull({ model: 'phi3:medium' });
+  assert.equal(quiet.status, 'success');
+  const list = await ollama.list();
+  assert.ok(list.models.some((m) => m.name === 'phi3:mini'));
 });
 
 test('openai: chat completion, not streamed and streamed', async () => {
