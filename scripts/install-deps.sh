@@ -15,9 +15,11 @@ PACKAGES=(
   libssl-dev libhiredis-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server prometheus chromium openssl
-  python3 wrk   # the benchmark harness's smoke run (bench/bench.py --smoke) is part of make test
+  # The benchmark harnesses' smoke runs (bench/bench.py and bench/routing_quality.py --smoke) are part of
+  # make test and drive every contender, so the peers are test dependencies too (small packages).
+  python3 wrk haproxy nginx-light
 )
-BENCH_PACKAGES=(haproxy nginx-light nghttp2-client gnuplot-nox linux-perf)
+BENCH_PACKAGES=(nghttp2-client gnuplot-nox linux-perf)
 FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 
 want=("${PACKAGES[@]}")
