@@ -48,6 +48,11 @@ function statusFor(poll) {
       worker("gpu-1", [{ name: "llama3:8b", vram_bytes: 4.9e9, in_flight: 1 }]),
       worker("gpu-2", later ? [{ name: "qwen2:7b", vram_bytes: 5.5e9 }] : [], { health: later ? "healthy" : "unhealthy", vram_used_bytes: later ? 22.5e9 : 0.4e9 }),
     ],
+    // Until the third poll qwen2:7b is still loading on gpu-2 (a cold start the page must show); then
+    // llama3:70b starts loading on gpu-1.
+    loading: later
+      ? [{ pool: "default", backend: "gpu-1", model: "llama3:70b", loading_s: 2.5, expected_remaining_s: 17.5 }]
+      : [{ pool: "default", backend: "gpu-2", model: "qwen2:7b", loading_s: 4.2, expected_remaining_s: 11.8 }],
   };
 }
 
@@ -94,6 +99,8 @@ test("renders workers, then a model that gets loaded while it polls", { skip }, 
     assert.match(dom, /<tr class="worker" data-worker="gpu-2" data-health="healthy">/, "gpu-2 turned healthy");
     assert.match(dom, /<div class="model" data-model="llama3:8b">/);
     assert.match(dom, /<div class="model" data-model="qwen2:7b">/, "the model loaded after the first polls appears");
+    assert.doesNotMatch(dom, /<tr class="load" data-model="qwen2:7b"/, "the finished load left the cold-loads table");
+    assert.match(dom, /<tr class="load" data-model="llama3:70b" data-worker="gpu-1">/, "the new one is listed");
     assert.match(dom, /<tr class="pool" data-pool="default">/);
     assert.match(dom, /<span id="conn" data-state="ok">live<\/span>/);
     assert.match(dom, /<div class="value" id="queued">4<\/div>/);
@@ -106,7 +113,7 @@ test("renders workers, then a model that gets loaded while it polls", { skip }, 
   }
 });
 
-test("the first answer alone shows the unloaded worker with no models", { skip }, async () => {
+test("the first answer alone shows the unloaded worker with no models, and the cold load under way", { skip }, async () => {
   const { server, url } = await serve(pageHandler((req, res) => {
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify(statusFor(1)));
@@ -114,7 +121,9 @@ test("the first answer alone shows the unloaded worker with no models", { skip }
   try {
     const dom = await chromium(["--virtual-time-budget=2500", "--dump-dom", url]);
     assert.match(dom, /<tr class="worker" data-worker="gpu-2" data-health="unhealthy">/);
-    assert.doesNotMatch(dom, /data-model="qwen2:7b"/);
+    assert.doesNotMatch(dom, /<div class="model" data-model="qwen2:7b"/);
+    assert.match(dom, /<tr class="load" data-model="qwen2:7b" data-worker="gpu-2">/, "the cold load is listed");
+    assert.match(dom, /<td class="num">4\.20 s<\/td><td class="num">11\.80 s<\/td>/, "elapsed and expected remaining");
   } finally {
     server.close();
   }
