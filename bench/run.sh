@@ -12,7 +12,7 @@ if cmake --build build-bench --target help | grep -q corral_micro_bench; then
   cmake --build build-bench -j"$(nproc)" --target corral_micro_bench
 fi
 python3 bench/bench.py "$@"
-# Routing quality: a multi-model trace against Corral model_aware, least_connections and HAProxy (~2.5 min).
+# Routing quality: a multi-model trace against Corral model_aware, least_connections and HAProxy (~3 min).
 python3 bench/routing_quality.py
 if [[ -x build-bench/corral_micro_bench ]]; then
   echo "## 5. Model extraction micro-benchmark"
