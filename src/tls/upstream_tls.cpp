@@ -10,6 +10,7 @@
 
 #include <boost/asio/ssl/host_name_verification.hpp>
 
+#include "common/log.hpp"
 #include "tls/ssl_relay.hpp"
 
 namespace corral::tls {
@@ -58,8 +59,10 @@ net::awaitable<std::optional<tcp::socket>> connect_upstream(tcp::socket socket, 
   if (hec) {
     ec = hec;
     beast::get_lowest_layer(*stream).close();
+    if (!tls->failing.exchange(true)) log::warn("TLS handshake with {} failed: {}", tls->host, hec.message());
     co_return std::nullopt;
   }
+  if (tls->failing.exchange(false)) log::info("TLS handshake with {} succeeds again", tls->host);
   beast::get_lowest_layer(*stream).expires_never();
   auto mine = std::make_unique<LocalSocket>(ex);
   tcp::socket plain(ex);

@@ -5,6 +5,7 @@
 // on the connecting thread, and each connection's relay runs there until either side closes.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -20,6 +21,9 @@ struct UpstreamTls {
   std::shared_ptr<SslContext> context;
   std::string host;    ///< SNI (when a name) and the name or address the certificate must match
   bool verify = true;  ///< false: any certificate is accepted (`tls_verify: false`)
+  /// The last handshake failed: failures are logged on the transition only (a misconfigured CA would
+  /// otherwise log once per health probe), with OpenSSL's reason.
+  mutable std::atomic<bool> failing{false};
 };
 
 /// Builds the settings for `host`: TLS 1.2+, peer verification against `ca_file` (PEM; empty = the
