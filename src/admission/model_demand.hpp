@@ -29,6 +29,8 @@ class ModelDemand final {
 
   /// `holder` (a waiting request) claims `backend` (index in the pool) for `model`. False when another
   /// holder's claim stands there (first come, first served); true when it is now (or already) this one's.
+  /// The index is the one of the snapshot the holder picks from: a reload that reorders the pool may leave
+  /// the claim on another backend until the holder's wait ends (at most the queue timeout).
   bool claim(std::size_t backend, std::uint64_t model, const void* holder);
   /// Whether a claim for a model other than `model` stands on `backend`. Lock-free while no claim exists.
   [[nodiscard]] bool claimed_by_other(std::size_t backend, std::uint64_t model) const;
