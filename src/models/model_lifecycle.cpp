@@ -22,8 +22,7 @@ std::optional<std::int64_t> load_cost(const upstream::Snapshot& snap, const upst
   const upstream::PoolMember& m = *pool.members[i];
   const config::BackendConfig& bc = pool.config->backends[i];
   const auto state = m.backend->catalog.state(hash, key);
-  placement::WorkerFacts facts = worker_facts(bc, *state, snap.config->placement.load_rate);
-  facts.vram = upstream::placement_vram(*m.backend, bc);  // the agent's view when it answers
+  const placement::WorkerFacts facts = worker_facts(*m.backend, bc, *state, snap.config->placement.load_rate);
   const auto table = m.backend->catalog.table();
   std::vector<placement::Resident> residents;
   gather_residents(snap, *table, hash, residents);

@@ -1,5 +1,7 @@
 #include "models/placement_view.hpp"
 
+#include "upstream/agent_reading.hpp"
+
 namespace corral::models {
 
 bool pinned(const upstream::Snapshot& snap, std::string_view key) {
@@ -11,10 +13,10 @@ placement::Rules rules_of(const config::PlacementConfig& p) {
   return {p.min_residency.count(), p.max_pass_over.count(), p.replicate_queue_depth};
 }
 
-placement::WorkerFacts worker_facts(const config::BackendConfig& backend, const ModelState& state,
-                                    std::uint64_t load_rate) {
+placement::WorkerFacts worker_facts(const upstream::Backend& b, const config::BackendConfig& cfg,
+                                    const ModelState& state, std::uint64_t load_rate) {
   placement::WorkerFacts facts;
-  facts.vram = backend.vram;
+  facts.vram = upstream::placement_vram(b, cfg);
   facts.loaded = state.loaded.load(std::memory_order_relaxed);
   facts.loading_since_ns = state.loading_since_ns.load(std::memory_order_relaxed);
   facts.model_bytes = state.bytes();

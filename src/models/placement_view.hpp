@@ -20,9 +20,10 @@ namespace corral::models {
 /// The configured placement rules.
 [[nodiscard]] placement::Rules rules_of(const config::PlacementConfig& p);
 
-/// The requested model's facts on a backend configured as `backend`.
-[[nodiscard]] placement::WorkerFacts worker_facts(const config::BackendConfig& backend, const ModelState& state,
-                                                  std::uint64_t load_rate);
+/// The requested model's facts on backend `b`, configured as `cfg`. Its VRAM is the agent's view while
+/// the agent answers, else the configured `vram` (upstream::placement_vram), on every placement path.
+[[nodiscard]] placement::WorkerFacts worker_facts(const upstream::Backend& b, const config::BackendConfig& cfg,
+                                                  const ModelState& state, std::uint64_t load_rate);
 
 /// The models other than `except` loaded or loading in `table`, as placement residents (tag = index into
 /// `table`). A model still loading counts as busy: it cannot be evicted.

@@ -117,7 +117,7 @@ MemberView view_member(const PickInput& in, std::size_t i, std::int64_t now, boo
   MemberView v;
   v.state = m.backend->catalog.state(in.model_hash, in.model_key);
   v.state->slots->limit.store(bc.num_parallel, std::memory_order_relaxed);
-  const placement::WorkerFacts facts = models::worker_facts(bc, *v.state, snap.config->placement.load_rate);
+  const placement::WorkerFacts facts = models::worker_facts(*m.backend, bc, *v.state, snap.config->placement.load_rate);
   v.table = m.backend->catalog.table();
   models::gather_residents(snap, *v.table, in.model_hash, residents);
   const placement::Rules rules = models::rules_of(snap.config->placement);
