@@ -243,9 +243,9 @@ struct PlacementConfig {
   std::uint32_t replicate_queue_depth = 10;
   /// `placement.min_residency` (duration, default 30s): a freshly loaded model is not evicted for this long.
   Duration min_residency = std::chrono::seconds(30);
-  /// `placement.max_pass_over` (duration, default 60s): a request waiting this long for a warm backend may
+  /// `placement.max_pass_over` (duration, default 10s): a request waiting this long for a warm backend may
   /// start a load elsewhere and evict fresh models (no request is passed over forever).
-  Duration max_pass_over = std::chrono::seconds(60);
+  Duration max_pass_over = std::chrono::seconds(10);
 };
 
 /// The whole file.

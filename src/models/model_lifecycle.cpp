@@ -157,6 +157,9 @@ bool ModelLifecycle::tick(const upstream::SnapshotPtr& snapshot, std::int64_t no
       net::co_spawn(ex, unload(backend, keep_alive_body(key, 0), snap.config->timeouts.connect), net::detached);
     }
   }
+  // What only time changes (a model's residency running out, a waiter reaching max_pass_over) has no
+  // event of its own: each round offers every pool's free slots to its waiters again (cheap when none wait).
+  for (const upstream::PoolState& pool : snap.pools) pool.queue->kick();
   return prewarmed;
 }
 
