@@ -125,6 +125,10 @@ struct ModelRoute {
   /// `keep_alive` (duration, optional): keep_alive Corral uses when it loads the model itself; a negative
   /// value (`-1s`) means forever, as in Ollama. Never rewrites the clients' own keep_alive.
   std::optional<Duration> keep_alive;
+  /// `auto_pull` (bool, default false): when no eligible backend of the pool has the model on disk, pull it
+  /// to one backend (most free VRAM, then least loaded) before the request is placed there; one pull per
+  /// model at a time, concurrent requests wait for it (docs/models.md, "Auto-pull").
+  bool auto_pull = false;
 };
 
 /// `admin`: the operator's listener (metrics, health, drain, reload).

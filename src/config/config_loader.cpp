@@ -200,7 +200,8 @@ class Loader {
     for (std::size_t i = 0; i < n.size(); ++i) {
       const std::string path = index_path("models", i);
       const YAML::Node item = n[i];
-      r_.check_map(item, {"match", "pool", "min_replicas", "max_replicas", "pinned", "prewarm", "keep_alive"}, path);
+      r_.check_map(item, {"match", "pool", "min_replicas", "max_replicas", "pinned", "prewarm", "keep_alive",
+                           "auto_pull"}, path);
       ModelRoute m;
       auto match = item["match"];
       if (!match) r_.fail(item, "missing key 'match' in " + path);
@@ -224,6 +225,7 @@ class Loader {
       if (auto v = item["pinned"]) m.pinned = r_.boolean(v, path + ".pinned");
       if (auto v = item["prewarm"]) m.prewarm = r_.boolean(v, path + ".prewarm");
       if (auto v = item["keep_alive"]) m.keep_alive = r_.duration(v, path + ".keep_alive", true, true);
+      if (auto v = item["auto_pull"]) m.auto_pull = r_.boolean(v, path + ".auto_pull");
       c.models.push_back(std::move(m));
     }
   }

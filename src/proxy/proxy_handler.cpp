@@ -20,6 +20,7 @@
 #include "net/disconnect_watch.hpp"
 #include "proxy/accounting.hpp"
 #include "proxy/aggregate.hpp"
+#include "proxy/auto_pull.hpp"
 #include "proxy/backend_pick.hpp"
 #include "proxy/body_relay.hpp"
 #include "proxy/final_object.hpp"
@@ -262,6 +263,16 @@ net::awaitable<Completion> forward(Forward& f) {
   // backend failure (no outlier report, no retry).
   netio::DisconnectWatch& watch = *req.watch;
   const auto armed = watch.arm();
+  if (needs_auto_pull(route, *input)) {  // models[].auto_pull and no backend of the pool has it: pull it first
+    auto pulling = auto_pull(std::make_shared<const PickInput>(*input), routing::extract_request_info(route, body).model);
+    const std::optional<std::string> failed = co_await std::move(pulling);
+    if (watch.gone()) co_return finish(f.rec, 499, false);
+    if (failed) {
+      f.rec.status = 502;
+      const std::string why = http1::error_body(route.family, 502, *failed);
+      co_return co_await answer_text(req, 502, "application/json; charset=utf-8", why);
+    }
+  }
   for (;;) {
     if (watch.gone()) {
       reject_from_queue(f, metrics::QueueRejection::client_gone);

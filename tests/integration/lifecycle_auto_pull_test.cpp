@@ -1,0 +1,94 @@
+// Auto-pull (models[].auto_pull, docs/models.md): a request for a model no worker has on disk is pulled
+// to one worker first (the one with the most free VRAM), then served there; concurrent requests share that
+// one pull; a failed pull is a 502 naming the model and the worker; without the rule Ollama's 404 stands.
+// The fleets poll models once an hour: after the first round only the gateway's own updates count. The
+// simulator counts no pulls: a pull shows as the model on that worker's disk (/api/tags).
+#include "integration/lifecycle_fleet.hpp"
+
+namespace corral::gwtest {
+namespace {
+
+const std::string kAutoPullRules =
+    "models:\n  - match: fresh\n    pool: gpu\n    auto_pull: true\n"
+    "  - match: nonexistent*\n    pool: gpu\n    auto_pull: true\n";
+
+// Which of `sims` list `model` (display name) on disk.
+int auto_pull_holders(const std::vector<const Server*>& sims, const std::string& model) {
+  int n = 0;
+  for (const auto* s : sims) n += lists_model(*s, model) ? 1 : 0;
+  return n;
+}
+
+TEST(LifecycleAutoPull, AMissingModelIsPulledToTheWorkerWithMostFreeVramThenServed) {
+  auto a = start_sim({"big=8GB"});
+  auto b = start_sim({"small=1GB"});
+  preload(a, "big");  // the first poll sees 8 GB taken on `a`: `b` has the most free VRAM
+  Server gw({"serve", "-c", fleet_config({{&a, "24GB"}, {&b, "24GB"}}, kAutoPullRules, "1h")});
+  ASSERT_TRUE(wait_ready(gw));
+  const auto r = request(gw.address, "POST", "/api/generate", generate_body("fresh", 2));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(lists_model(b, "fresh:latest"));
+  EXPECT_FALSE(lists_model(a, "fresh:latest"));
+  EXPECT_EQ(stat(b, "requests"), 1);
+  // Now on disk there: the next requests go straight to it, without another pull.
+  EXPECT_EQ(request(gw.address, "POST", "/api/generate", generate_body("fresh", 2)).status, 200);
+  EXPECT_EQ(stat(b, "requests"), 2);
+}
+
+TEST(LifecycleAutoPull, ConcurrentRequestsShareOnePull) {
+  auto a = start_sim({"big=8GB"});
+  auto b = start_sim({"busy=1GB"});
+  preload(a, "big");
+  std::string config = "listen: 127.0.0.1:0\nthreads: 2\nmodels_poll_interval: 1h\n"
+                       "pools:\n  - name: gpu\n    policy: model_aware\n    backends:\n";
+  for (const auto* s : {&a, &b}) config += "      - url: " + s->url() + "\n        vram: 24GB\n        max_inflight: 1\n";
+  Server gw({"serve", "-c", write_temp(config + kAutoPullRules)});
+  ASSERT_TRUE(wait_ready(gw));
+  // `b`'s only slot is busy with a long stream, so the pull to `b` waits in the pool's queue while the
+  // requests arrive; they all find it under way.
+  std::optional<Client> holder(gw.address);
+  ASSERT_EQ(holder->start_stream("POST", "/api/generate", generate_body("busy", 100000, true)), 200);
+  ASSERT_TRUE(holder->next_line().has_value());
+  int ok = 0;
+  std::thread clients([&] { ok = concurrent_generate(gw, "fresh", 6, 2); });
+  ASSERT_TRUE(wait_until([&] {
+    return request(gw.address, "GET", "/metrics").body.find("ai_request_queue_depth{pool=\"gpu\"} 1") !=
+           std::string::npos;
+  }));
+  holder.reset();  // the stream's client leaves: its slot frees and the pull goes in
+  clients.join();
+  EXPECT_EQ(ok, 6);
+  EXPECT_EQ(auto_pull_holders({&a, &b}, "fresh:latest"), 1);
+  EXPECT_TRUE(lists_model(b, "fresh:latest"));
+}
+
+TEST(LifecycleAutoPull, AFailedPullIsA502NamingModelAndWorker) {
+  auto a = start_sim({"m=1GB"});
+  Server gw({"serve", "-c", fleet_config({{&a, "24GB"}}, kAutoPullRules, "1h")});
+  ASSERT_TRUE(wait_ready(gw));
+  const auto r = request(gw.address, "POST", "/api/generate", generate_body("nonexistent-x", 2));
+  EXPECT_EQ(r.status, 502);
+  EXPECT_EQ(parse_json(r.body).at("error").as_string(),
+            "auto-pull of nonexistent-x on " + a.address + " failed: pull model manifest: file does not exist");
+  // The OpenAI-compatible endpoints get their own error shape.
+  const auto v1 = request(gw.address, "POST", "/v1/chat/completions",
+                          R"({"model":"nonexistent-y","messages":[{"role":"user","content":"hi"}]})");
+  EXPECT_EQ(v1.status, 502);
+  const std::string message(parse_json(v1.body).at("error").at("message").as_string());
+  EXPECT_EQ(message.rfind("auto-pull of nonexistent-y on " + a.address + " failed: ", 0), 0u) << message;
+  EXPECT_EQ(stat(a, "requests"), 0);
+}
+
+TEST(LifecycleAutoPull, WithoutTheRuleAMissingModelIsOllamasNotFound) {
+  auto a = start_sim({"m=1GB"});
+  auto b = start_sim({"m=1GB"});
+  Server gw({"serve", "-c", fleet_config({{&a, "24GB"}, {&b, "24GB"}}, kAutoPullRules, "1h")});
+  ASSERT_TRUE(wait_ready(gw));
+  const auto r = request(gw.address, "POST", "/api/generate", generate_body("absent", 2));
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(parse_json(r.body).at("error").as_string().find("not found"), boost::json::string::npos);
+  EXPECT_EQ(auto_pull_holders({&a, &b}, "absent:latest"), 0);
+}
+
+}  // namespace
+}  // namespace corral::gwtest
