@@ -113,7 +113,7 @@ bool ModelCatalog::may_have(std::uint64_t model_hash) const {
   return !inventory || std::binary_search(inventory->begin(), inventory->end(), model_hash);
 }
 
-void ModelCatalog::apply_tags(const std::vector<ListedModel>& models) {
+bool ModelCatalog::apply_tags(const std::vector<ListedModel>& models, std::optional<std::uint64_t> sent_at) {
   Set hashes;
   for (const ListedModel& m : models) {
     const std::uint64_t h = lb::hash_key(m.key);
@@ -122,7 +122,15 @@ void ModelCatalog::apply_tags(const std::vector<ListedModel>& models) {
   }
   std::sort(hashes.begin(), hashes.end());
   hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
-  inventory_.store(std::make_shared<const Set>(std::move(hashes)), std::memory_order_release);
+  std::shared_ptr<const Set> fresh = std::make_shared<const Set>(std::move(hashes));
+  // Check, then swap with a compare-exchange: an edit bumps the generation before its own swap, so an edit
+  // that starts after the check either swaps first (ours then fails and sees the new generation) or
+  // edits the listing we stored.
+  auto current = inventory_.load(std::memory_order_acquire);
+  for (;;) {
+    if (sent_at && inventory_generation() != *sent_at) return false;
+    if (inventory_.compare_exchange_weak(current, fresh, std::memory_order_acq_rel)) return true;
+  }
 }
 
 void ModelCatalog::add_to_inventory(std::uint64_t model_hash) { edit_inventory(model_hash, true); }
@@ -130,6 +138,7 @@ void ModelCatalog::add_to_inventory(std::uint64_t model_hash) { edit_inventory(m
 void ModelCatalog::drop_from_inventory(std::uint64_t model_hash) { edit_inventory(model_hash, false); }
 
 void ModelCatalog::edit_inventory(std::uint64_t model_hash, bool present) {
+  inventory_generation_.fetch_add(1, std::memory_order_acq_rel);  // first: see apply_tags
   auto current = inventory_.load(std::memory_order_acquire);
   for (;;) {
     if (!current) return;  // unknown: may_have() already says yes; the first poll decides

@@ -57,8 +57,15 @@ class ModelCatalog final {
   /// False only when the backend's /api/tags was read and does not list the model: it would answer 404,
   /// so it is no candidate while another backend has the model. True while the inventory is unknown.
   [[nodiscard]] bool may_have(std::uint64_t model_hash) const;
-  /// Replaces the inventory (control thread, after /api/tags) and records the disk sizes.
-  void apply_tags(const std::vector<ListedModel>& models);
+  /// Replaces the inventory (control thread, after /api/tags) and records the disk sizes. With
+  /// `sent_at`, the inventory_generation() read when the /api/tags request was sent: when a management
+  /// update came in since, the listing may predate it (and would undo it until the next poll), so the
+  /// inventory is left as it is and false returned (the sizes are still recorded).
+  bool apply_tags(const std::vector<ListedModel>& models, std::optional<std::uint64_t> sent_at = std::nullopt);
+  /// Bumped by every add_to_inventory / drop_from_inventory (before the inventory changes). Any thread.
+  [[nodiscard]] std::uint64_t inventory_generation() const {
+    return inventory_generation_.load(std::memory_order_acquire);
+  }
   /// A management call through the gateway put the model on this backend's disk (pull, create, copy) or
   /// removed it (delete): the inventory says so at once, before the next poll. While the inventory is
   /// unknown (never polled) it stays unknown: may_have() is true for every model then anyway, and the
@@ -74,6 +81,7 @@ class ModelCatalog final {
   void edit_inventory(std::uint64_t model_hash, bool present);
   std::atomic<std::shared_ptr<const Table>> table_;
   std::atomic<std::shared_ptr<const Set>> inventory_;  // null = not read yet
+  std::atomic<std::uint64_t> inventory_generation_{0};
 };
 
 /// The models of an /api/ps or /api/tags answer (`models[]`); names that do not normalise are skipped.

@@ -43,8 +43,11 @@ net::awaitable<void> ModelPoller::run() {
         continue;
       }
       std::string tags_target = "/api/tags";  // named values: no temporaries in a co_await expression (GCC 12)
+      // A management call (pull, delete...) answered while this request is out may not be in its answer:
+      // apply_tags keeps the inventory then, rather than undo that call's update until the next round.
+      const std::uint64_t sent_at = b->catalog.inventory_generation();
       auto tags = co_await upstream::http_get(pool_, b, std::move(tags_target), snap->config->health.timeout);
-      if (tags && tags->status == 200) b->catalog.apply_tags(models_in_listing(tags->body));
+      if (tags && tags->status == 200) (void)b->catalog.apply_tags(models_in_listing(tags->body), sent_at);
       std::string ps_target = "/api/ps";
       auto ps = co_await upstream::http_get(pool_, b, std::move(ps_target), snap->config->health.timeout);
       if (ps && ps->status == 200) b->catalog.apply_ps(models_in_listing(ps->body), upstream::steady_ns());

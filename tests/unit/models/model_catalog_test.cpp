@@ -57,5 +57,31 @@ TEST(ModelCatalog, InventoryIsUnknownUntilTagsAreRead) {
   EXPECT_EQ(c.find(h)->disk_bytes.load(), 1234U);
 }
 
+TEST(ModelCatalog, AListingSentBeforeAManagementUpdateDoesNotUndoIt) {
+  ModelCatalog c;
+  const std::uint64_t pulled = lb::hash_key("pulled:latest");
+  const std::uint64_t deleted = lb::hash_key("deleted:latest");
+  ASSERT_TRUE(c.apply_tags({ListedModel{"deleted:latest", 1, 0, 0}}, c.inventory_generation()));
+  // A poll sends /api/tags; a pull and a delete through the gateway end before its answer is applied.
+  const std::uint64_t sent_at = c.inventory_generation();
+  c.add_to_inventory(pulled);
+  c.drop_from_inventory(deleted);
+  EXPECT_FALSE(c.apply_tags({ListedModel{"deleted:latest", 1, 0, 0}}, sent_at));  // predates both: dropped
+  EXPECT_TRUE(c.may_have(pulled));
+  EXPECT_FALSE(c.may_have(deleted));
+  // The next round, sent after the updates, is the truth again (here: someone removed the pulled model).
+  EXPECT_TRUE(c.apply_tags({ListedModel{"other:latest", 1, 0, 0}}, c.inventory_generation()));
+  EXPECT_FALSE(c.may_have(pulled));
+  EXPECT_TRUE(c.may_have(lb::hash_key("other:latest")));
+}
+
+TEST(ModelCatalog, AnEditWhileTheInventoryIsUnknownStillMovesTheGeneration) {
+  ModelCatalog c;
+  const std::uint64_t sent_at = c.inventory_generation();
+  c.add_to_inventory(lb::hash_key("m:latest"));  // unknown inventory: nothing to edit, but the poll is stale
+  EXPECT_FALSE(c.apply_tags({ListedModel{"other:latest", 1, 0, 0}}, sent_at));
+  EXPECT_TRUE(c.may_have(lb::hash_key("m:latest")));  // still unknown: every model may be there
+}
+
 }  // namespace
 }  // namespace corral::models
