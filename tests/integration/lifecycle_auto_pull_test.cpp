@@ -2,11 +2,90 @@
 // to one worker first (the one with the most free VRAM), then served there; concurrent requests share that
 // one pull; a failed pull is a 502 naming the model and the worker; without the rule Ollama's 404 stands.
 // The fleets poll models once an hour: after the first round only the gateway's own updates count. The
-// simulator counts no pulls: a pull shows as the model on that worker's disk (/api/tags).
+// simulator counts no pulls: a pull shows as the model on that worker's disk (/api/tags), and where
+// pulls must be counted a relay in front of each simulator counts them.
+#include <atomic>
+#include <mutex>
+
 #include "integration/lifecycle_fleet.hpp"
 
 namespace corral::gwtest {
 namespace {
+
+// A TCP relay in front of a simulator that counts the connections whose first request is POST /api/pull:
+// the simulator counts no pulls, and the gateway's auto-pull opens a fresh connection for each one.
+class PullCountingRelay {
+ public:
+  explicit PullCountingRelay(const Server& sim)
+      : target_(asio::ip::make_address("127.0.0.1"),
+                static_cast<unsigned short>(std::stoi(sim.address.substr(sim.address.rfind(':') + 1)))),
+        acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    address = "127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
+    accept_thread_ = std::thread([this] { accept_loop(); });
+  }
+  ~PullCountingRelay() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+      for (const auto& s : sockets_) ::shutdown(s->native_handle(), SHUT_RDWR);  // wakes every blocked read
+    }
+    boost::system::error_code ec;
+    tcp::socket wake(io_);  // a blocking accept() only returns on a connection
+    wake.connect(acceptor_.local_endpoint(), ec);
+    accept_thread_.join();
+    for (auto& t : threads_) t.join();
+  }
+  [[nodiscard]] int pulls() const { return pulls_.load(); }
+  [[nodiscard]] std::string url() const { return "http://" + address; }
+  std::string address;
+
+ private:
+  void accept_loop() {
+    for (;;) {
+      auto client = std::make_shared<tcp::socket>(io_);
+      auto upstream = std::make_shared<tcp::socket>(io_);
+      boost::system::error_code ec;
+      acceptor_.accept(*client, ec);
+      std::lock_guard lock(mu_);
+      if (ec || stopping_) return;
+      upstream->connect(target_, ec);
+      if (ec) continue;
+      sockets_.push_back(client);  // kept open until the destructor: their descriptors are never reused meanwhile
+      sockets_.push_back(upstream);
+      threads_.emplace_back([this, client, upstream] { pipe(*client, *upstream, true); });
+      threads_.emplace_back([this, client, upstream] { pipe(*upstream, *client, false); });
+    }
+  }
+  // Copies `from` to `to` until either side ends, then ends both (so the other direction stops too).
+  void pipe(tcp::socket& from, tcp::socket& to, bool count) {
+    std::array<char, 16384> buf;
+    std::string first;
+    constexpr std::string_view kPull = "POST /api/pull ";
+    for (;;) {
+      boost::system::error_code ec;
+      const std::size_t n = from.read_some(asio::buffer(buf), ec);
+      if (ec) break;
+      if (count && first.size() < kPull.size()) {
+        first.append(buf.data(), std::min(n, kPull.size() - first.size()));
+        if (first == kPull) ++pulls_;
+      }
+      asio::write(to, asio::buffer(buf.data(), n), ec);
+      if (ec) break;
+    }
+    ::shutdown(from.native_handle(), SHUT_RDWR);
+    ::shutdown(to.native_handle(), SHUT_RDWR);
+  }
+
+  asio::io_context io_;
+  tcp::endpoint target_;
+  tcp::acceptor acceptor_;
+  std::thread accept_thread_;
+  std::mutex mu_;
+  std::vector<std::shared_ptr<tcp::socket>> sockets_;
+  std::vector<std::thread> threads_;
+  std::atomic<int> pulls_{0};
+  bool stopping_ = false;
+};
 
 const std::string kAutoPullRules =
     "models:\n  - match: fresh\n    pool: gpu\n    auto_pull: true\n"
@@ -39,9 +118,10 @@ TEST(LifecycleAutoPull, ConcurrentRequestsShareOnePull) {
   auto a = start_sim({"big=8GB"});
   auto b = start_sim({"busy=1GB"});
   preload(a, "big");
+  PullCountingRelay to_a(a), to_b(b);
   std::string config = "listen: 127.0.0.1:0\nthreads: 2\nmodels_poll_interval: 1h\n"
                        "pools:\n  - name: gpu\n    policy: model_aware\n    backends:\n";
-  for (const auto* s : {&a, &b}) config += "      - url: " + s->url() + "\n        vram: 24GB\n        max_inflight: 1\n";
+  for (const auto* r : {&to_a, &to_b}) config += "      - url: " + r->url() + "\n        vram: 24GB\n        max_inflight: 1\n";
   Server gw({"serve", "-c", write_temp(config + kAutoPullRules)});
   ASSERT_TRUE(wait_ready(gw));
   // `b`'s only slot is busy with a long stream, so the pull to `b` waits in the pool's queue while the
@@ -58,6 +138,8 @@ TEST(LifecycleAutoPull, ConcurrentRequestsShareOnePull) {
   holder.reset();  // the stream's client leaves: its slot frees and the pull goes in
   clients.join();
   EXPECT_EQ(ok, 6);
+  EXPECT_EQ(to_a.pulls(), 0);
+  EXPECT_EQ(to_b.pulls(), 1);
   EXPECT_EQ(auto_pull_holders({&a, &b}, "fresh:latest"), 1);
   EXPECT_TRUE(lists_model(b, "fresh:latest"));
 }
