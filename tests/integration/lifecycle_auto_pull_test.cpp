@@ -172,5 +172,24 @@ TEST(LifecycleAutoPull, WithoutTheRuleAMissingModelIsOllamasNotFound) {
   EXPECT_EQ(auto_pull_holders({&a, &b}, "absent:latest"), 0);
 }
 
+// `corral check-config` on a file of one pool and one models[] rule with `auto_pull: VALUE`: its exit code,
+// its stderr in `err`.
+int auto_pull_check_config(const std::string& value, std::string& err) {
+  const std::string file = write_temp("pools:\n  - name: p\n    backends:\n      - url: http://127.0.0.1:1\n"
+                                      "models:\n  - match: m\n    pool: p\n    auto_pull: " + value + "\n");
+  const std::string err_path = write_temp("", ".err");
+  const int st = std::system((std::string(CORRAL_BINARY) + " check-config -c " + file + " >/dev/null 2>" + err_path).c_str());
+  std::ifstream in(err_path);
+  err.assign(std::istreambuf_iterator<char>(in), {});
+  return WEXITSTATUS(st);
+}
+
+TEST(LifecycleAutoPull, TheRuleKeyIsABoolean) {
+  std::string err;
+  EXPECT_EQ(auto_pull_check_config("true", err), 0) << err;
+  EXPECT_EQ(auto_pull_check_config("sometimes", err), 1);
+  EXPECT_NE(err.find("models[0].auto_pull"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace corral::gwtest
