@@ -114,34 +114,70 @@ TEST(LifecycleAutoPull, AMissingModelIsPulledToTheWorkerWithMostFreeVramThenServ
   EXPECT_EQ(stat(b, "requests"), 2);
 }
 
+// Two sims behind pull-counting relays, one slot per backend. `a` has 8 GB loaded, so a pull goes to `b`;
+// hold() keeps `b`'s slot busy with a long stream, so that pull waits in the pool's queue until release().
+struct AutoPullHeldFleet {
+  AutoPullHeldFleet() : a(start_sim({"big=8GB"})), b(start_sim({"busy=1GB"})), to_a(a), to_b(b) {
+    preload(a, "big");
+    std::string config = "listen: 127.0.0.1:0\nthreads: 2\nmodels_poll_interval: 1h\n"
+                         "pools:\n  - name: gpu\n    policy: model_aware\n    backends:\n";
+    for (const auto* r : {&to_a, &to_b}) config += "      - url: " + r->url() + "\n        vram: 24GB\n        max_inflight: 1\n";
+    gw.emplace(std::vector<std::string>{"serve", "-c", write_temp(config + kAutoPullRules)});
+  }
+  [[nodiscard]] bool hold() {
+    holder.emplace(gw->address);
+    return holder->start_stream("POST", "/api/generate", generate_body("busy", 100000, true)) == 200 &&
+           holder->next_line().has_value();
+  }
+  [[nodiscard]] bool pull_queued() const {
+    return wait_until([&] {
+      return request(gw->address, "GET", "/metrics").body.find("ai_request_queue_depth{pool=\"gpu\"} 1") !=
+             std::string::npos;
+    });
+  }
+  void release() { holder.reset(); }  // the stream's client leaves: its slot frees and the pull goes in
+
+  Server a, b;
+  PullCountingRelay to_a, to_b;
+  std::optional<Server> gw;
+  std::optional<Client> holder;
+};
+
 TEST(LifecycleAutoPull, ConcurrentRequestsShareOnePull) {
-  auto a = start_sim({"big=8GB"});
-  auto b = start_sim({"busy=1GB"});
-  preload(a, "big");
-  PullCountingRelay to_a(a), to_b(b);
-  std::string config = "listen: 127.0.0.1:0\nthreads: 2\nmodels_poll_interval: 1h\n"
-                       "pools:\n  - name: gpu\n    policy: model_aware\n    backends:\n";
-  for (const auto* r : {&to_a, &to_b}) config += "      - url: " + r->url() + "\n        vram: 24GB\n        max_inflight: 1\n";
-  Server gw({"serve", "-c", write_temp(config + kAutoPullRules)});
-  ASSERT_TRUE(wait_ready(gw));
-  // `b`'s only slot is busy with a long stream, so the pull to `b` waits in the pool's queue while the
-  // requests arrive; they all find it under way.
-  std::optional<Client> holder(gw.address);
-  ASSERT_EQ(holder->start_stream("POST", "/api/generate", generate_body("busy", 100000, true)), 200);
-  ASSERT_TRUE(holder->next_line().has_value());
+  AutoPullHeldFleet fleet;
+  ASSERT_TRUE(wait_ready(*fleet.gw));
+  ASSERT_TRUE(fleet.hold());
   int ok = 0;
-  std::thread clients([&] { ok = concurrent_generate(gw, "fresh", 6, 2); });
-  ASSERT_TRUE(wait_until([&] {
-    return request(gw.address, "GET", "/metrics").body.find("ai_request_queue_depth{pool=\"gpu\"} 1") !=
-           std::string::npos;
-  }));
-  holder.reset();  // the stream's client leaves: its slot frees and the pull goes in
+  std::thread clients([&] { ok = concurrent_generate(*fleet.gw, "fresh", 6, 2); });
+  ASSERT_TRUE(fleet.pull_queued());  // the requests arrive while the pull waits: they all find it under way
+  fleet.release();
   clients.join();
   EXPECT_EQ(ok, 6);
-  EXPECT_EQ(to_a.pulls(), 0);
-  EXPECT_EQ(to_b.pulls(), 1);
-  EXPECT_EQ(auto_pull_holders({&a, &b}, "fresh:latest"), 1);
-  EXPECT_TRUE(lists_model(b, "fresh:latest"));
+  EXPECT_EQ(fleet.to_a.pulls(), 0);
+  EXPECT_EQ(fleet.to_b.pulls(), 1);
+  EXPECT_EQ(auto_pull_holders({&fleet.a, &fleet.b}, "fresh:latest"), 1);
+  EXPECT_TRUE(lists_model(fleet.b, "fresh:latest"));
+}
+
+TEST(LifecycleAutoPull, TheClientThatStartedThePullLeavingDoesNotStopIt) {
+  AutoPullHeldFleet fleet;
+  ASSERT_TRUE(wait_ready(*fleet.gw));
+  ASSERT_TRUE(fleet.hold());
+  {
+    Client leaving(fleet.gw->address);
+    const std::string body = generate_body("fresh", 2);
+    leaving.write_raw("POST /api/generate HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\n\r\n" + body);
+    ASSERT_TRUE(fleet.pull_queued());  // its pull is under way
+    leaving.close();
+  }
+  int ok = 0;
+  std::thread clients([&] { ok = concurrent_generate(*fleet.gw, "fresh", 3, 2); });
+  fleet.release();
+  clients.join();
+  EXPECT_EQ(ok, 3);
+  EXPECT_EQ(fleet.to_a.pulls() + fleet.to_b.pulls(), 1);
+  EXPECT_TRUE(lists_model(fleet.b, "fresh:latest"));
 }
 
 TEST(LifecycleAutoPull, AFailedPullIsA502NamingModelAndWorker) {
