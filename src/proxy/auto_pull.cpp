@@ -164,7 +164,7 @@ net::awaitable<void> auto_pull_run(std::shared_ptr<const PickInput> in, std::uin
                                    std::shared_ptr<AutoPullFlight> flight) {
   const std::shared_ptr<upstream::Backend> backend = in->snapshot->pools[in->pool].members[member]->backend;
   const std::pair<std::string, std::uint64_t> key{in->snapshot->pools[in->pool].config->name, in->model_hash};
-  log::info("auto-pull: pulling {} to backend {} (pool {})", model_name, backend->name, key.first);
+  log::info("auto-pull: pulling {} to backend {} (pool {})", log::sanitize(model_name), backend->name, key.first);
   std::optional<std::string> why;
   try {
     auto sending = auto_pull_send(in, member, model_name);
@@ -175,10 +175,10 @@ net::awaitable<void> auto_pull_run(std::shared_ptr<const PickInput> in, std::uin
   std::optional<std::string> error;
   if (why) {
     error = "auto-pull of " + model_name + " on " + backend->name + " failed: " + *why;
-    log::warn("{}", *error);
+    log::warn("{}", log::sanitize(*error));
   } else {
     backend->catalog.add_to_inventory(in->model_hash);  // before the flight ends: see the file comment
-    log::info("auto-pull of {} on backend {} done", model_name, backend->name);
+    log::info("auto-pull of {} on backend {} done", log::sanitize(model_name), backend->name);
   }
   auto_pull_finish(key, flight, std::move(error));
 }
