@@ -16,6 +16,7 @@
 #include "common/log.hpp"
 #include "models/control_request.hpp"
 #include "models/placement_view.hpp"
+#include "proxy/backend_admission.hpp"
 #include "proxy/management_merge.hpp"
 #include "upstream/agent_reading.hpp"
 #include "upstream/backend.hpp"
@@ -87,46 +88,15 @@ std::optional<std::uint32_t> auto_pull_target(const PickInput& in, std::int64_t 
   return best;
 }
 
-// A slot on `member` and its pull slot from the pool's admission, like a pull sent through the gateway
-// (so pulls to one backend stay one at a time); it waits past queue.timeout behind a long pull. Nullopt
-// with `why` set when the backend cannot take it.
-net::awaitable<std::optional<admission::Lease>> auto_pull_admit(const PickInput& in, std::uint32_t member,
-                                                                std::string& why) {
-  const upstream::PoolState& pool = in.snapshot->pools[in.pool];
-  auto pull = std::make_shared<PickInput>();
-  pull->snapshot = in.snapshot;
-  pull->pool = in.pool;
-  pull->tried.assign(pool.members.size(), false);
-  pull->model_key = in.model_key;
-  pull->model_hash = in.model_hash;
-  pull->endpoint = routing::Endpoint::kPull;
-  pull->target_backend = pool.members[member]->backend->name;
-  for (;;) {
-    admission::TryPick pick = make_try_pick(pull);  // named: no temporaries in a co_await expression (GCC 12)
-    auto admitted = co_await pool.queue->admit(std::move(pick));
-    if (auto* lease = std::get_if<admission::Lease>(&admitted)) co_return std::move(*lease);
-    switch (std::get<admission::AdmitError>(admitted)) {
-      case admission::AdmitError::kQueueTimeout:
-        continue;
-      case admission::AdmitError::kQueueFull:
-        why = "the pool's queue is full";
-        co_return std::nullopt;
-      case admission::AdmitError::kNoBackend:
-        why = "the backend is down or ejected";
-        co_return std::nullopt;
-      case admission::AdmitError::kCancelled:
-        why = "cancelled";
-        co_return std::nullopt;
-    }
-  }
-}
-
 // POST /api/pull {"model":NAME,"stream":false} to `member`; nullopt on success, else why it failed. The
 // whole pull must end within timeouts.first_byte (Ollama answers only once it has the model).
 net::awaitable<std::optional<std::string>> auto_pull_send(std::shared_ptr<const PickInput> in, std::uint32_t member,
                                                           std::string model_name) {
+  // A slot and the pull slot on `member`, like a pull sent through the gateway; it waits behind a long pull.
   std::string why;
-  const std::optional<admission::Lease> lease = co_await auto_pull_admit(*in, member, why);
+  auto admitting = admit_to_backend(in->snapshot, in->pool, in->model_key, in->model_hash, routing::Endpoint::kPull,
+                                    in->snapshot->pools[in->pool].members[member]->backend->name, why);
+  const std::optional<admission::Lease> lease = co_await std::move(admitting);
   if (!lease) co_return why;
   std::string body = "{\"model\":";
   gojson::append_string(body, model_name);

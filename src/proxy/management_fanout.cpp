@@ -22,7 +22,7 @@
 #include "http/headers.hpp"
 #include "lb/hash.hpp"
 #include "net/disconnect_watch.hpp"
-#include "proxy/backend_pick.hpp"
+#include "proxy/backend_admission.hpp"
 #include "proxy/body_relay.hpp"
 #include "proxy/management_merge.hpp"
 #include "proxy/proxy_handler.hpp"
@@ -209,40 +209,6 @@ net::awaitable<void> exchange_with(FanOut& fo, std::size_t i) {
   }
 }
 
-// A slot on run `i`'s backend from the pool's admission (and its pull slot for a pull); null with the
-// reason in the run when there is none. A pull waits as long as its client does.
-net::awaitable<std::optional<admission::Lease>> admit_to(FanOut& fo, std::size_t i) {
-  BackendRun& run = fo.runs[i];
-  auto input = std::make_shared<PickInput>();
-  input->snapshot = fo.snap;
-  input->pool = fo.pool;
-  input->tried.assign(fo.pool_state().members.size(), false);
-  input->model_key = fo.info.model_key;
-  input->model_hash = fo.model_hash;
-  input->endpoint = fo.endpoint;
-  input->target_backend = run.backend->name;
-  for (;;) {
-    admission::TryPick pick = make_try_pick(input);
-    auto admitted = co_await fo.pool_state().queue->admit(std::move(pick));
-    if (auto* lease = std::get_if<admission::Lease>(&admitted)) co_return std::move(*lease);
-    switch (std::get<admission::AdmitError>(admitted)) {
-      case admission::AdmitError::kQueueTimeout:
-        if (fo.endpoint == routing::Endpoint::kPull) continue;  // behind a long pull: keep waiting
-        run.error = "no free slot within queue.timeout";
-        co_return std::nullopt;
-      case admission::AdmitError::kQueueFull:
-        run.error = "the pool's queue is full";
-        co_return std::nullopt;
-      case admission::AdmitError::kNoBackend:
-        run.error = "the backend is down or ejected";
-        co_return std::nullopt;
-      case admission::AdmitError::kCancelled:
-        run.error = "cancelled";
-        co_return std::nullopt;
-    }
-  }
-}
-
 // The inventory of a backend after its part succeeded (a delete that found nothing: it has none either).
 void update_inventory(const FanOut& fo, const BackendRun& run) {
   models::ModelCatalog& catalog = run.backend->catalog;
@@ -261,7 +227,11 @@ void update_inventory(const FanOut& fo, const BackendRun& run) {
 
 net::awaitable<void> run_one(FanOut& fo, std::size_t i) {
   {
-    std::optional<admission::Lease> lease = co_await admit_to(fo, i);
+    BackendRun& run = fo.runs[i];
+    // A pull waits as long as its client does (the run records why there was no slot otherwise).
+    auto admitting = admit_to_backend(fo.snap, fo.pool, fo.info.model_key, fo.model_hash, fo.endpoint,
+                                      run.backend->name, run.error);
+    const std::optional<admission::Lease> lease = co_await std::move(admitting);
     if (lease) co_await exchange_with(fo, i);
   }  // the slot goes back before the merge hears of the end
   update_inventory(fo, fo.runs[i]);
