@@ -70,6 +70,17 @@ TlsResult https(const std::string& address, const std::string& ca, const std::st
   return r;
 }
 
+// Until the TLS listener of `gw` answers /readyz with 200 over a handshake that trusts `cert`.
+bool wait_https_ready(const Server& gw, const std::string& cert) {
+  return wait_until([&] {
+    try {
+      return https(gw.address, cert, "GET", "/readyz").status == 200;
+    } catch (const std::exception&) {
+      return false;
+    }
+  });
+}
+
 TEST(TlsTermination, ServesVerifiedTlsRefusesOldProtocolsAndRotatesOnSighup) {
   auto sim = start_sim({"llama3:8b=1GB"});
   const Cert one = make_cert("corral-one");
@@ -79,13 +90,7 @@ TEST(TlsTermination, ServesVerifiedTlsRefusesOldProtocolsAndRotatesOnSighup) {
                  "\npools:\n  - name: p\n    backends:\n      - url: " + sim.url() + "\n");
   Server gw({"serve", "-c", path});
 
-  ASSERT_TRUE(wait_until([&] {
-    try {
-      return https(gw.address, one.cert, "GET", "/readyz").status == 200;
-    } catch (const std::exception&) {
-      return false;
-    }
-  }));
+  ASSERT_TRUE(wait_https_ready(gw, one.cert));
   const auto r = https(gw.address, one.cert, "POST", "/api/generate", generate_body("llama3:8b", 2));
   EXPECT_EQ(r.peer_cn, "corral-one");
   EXPECT_EQ(r.status, 200);
@@ -169,13 +174,7 @@ TEST(TlsTermination, UpstreamLearnsTheClientUsedTls) {
                                       "\n  key_file: " + c.key + "\npools:\n  - name: p\n    backends:\n      - url: " +
                                       backend.url() + "\n");
   Server gw({"serve", "-c", path});
-  ASSERT_TRUE(wait_until([&] {
-    try {
-      return https(gw.address, c.cert, "GET", "/readyz").status == 200;
-    } catch (const std::exception&) {
-      return false;
-    }
-  }));
+  ASSERT_TRUE(wait_https_ready(gw, c.cert));
   ASSERT_EQ(https(gw.address, c.cert, "GET", "/api/version").status, 200);
   std::string forwarded;
   for (const auto& h : backend.heads()) {
