@@ -30,20 +30,6 @@ net::awaitable<ControlAnswer> post_json(std::shared_ptr<const upstream::Backend>
   co_return ControlAnswer{static_cast<int>(parser.get().result_int()), std::move(parser.get().body())};
 }
 
-std::optional<std::chrono::nanoseconds> load_duration_of(std::string_view body) {
-  // A streamed answer is NDJSON: the final object is the last non-empty line.
-  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.remove_suffix(1);
-  if (const auto nl = body.rfind('\n'); nl != std::string_view::npos) body.remove_prefix(nl + 1);
-  error_code ec;
-  const boost::json::value v = boost::json::parse(body, ec);
-  const auto* o = v.if_object();
-  const auto* d = o != nullptr ? o->if_contains("load_duration") : nullptr;
-  if (ec || d == nullptr || !d->is_number()) return std::nullopt;
-  const auto ns = d->to_number<std::int64_t>(ec);
-  if (ec || ns < 0) return std::nullopt;
-  return std::chrono::nanoseconds(ns);
-}
-
 std::string keep_alive_body(std::string_view model, double keep_alive_seconds) {
   boost::json::object o;
   o["model"] = model;

@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,10 +25,6 @@ struct ControlAnswer {
 /// POSTs `body` (JSON) to `target` on `backend` and reads the whole answer.
 net::awaitable<ControlAnswer> post_json(std::shared_ptr<const upstream::Backend> backend, std::string target,
                                         std::string body, std::chrono::nanoseconds timeout);
-
-/// `load_duration` (nanoseconds) of an Ollama generate/chat answer (the last object when it streamed),
-/// or nullopt when absent.
-[[nodiscard]] std::optional<std::chrono::nanoseconds> load_duration_of(std::string_view body);
 
 /// `{"model":NAME,"keep_alive":SECONDS}`: Ollama's load (SECONDS != 0) and unload (0) request for /api/generate.
 [[nodiscard]] std::string keep_alive_body(std::string_view model, double keep_alive_seconds);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/log.hpp"
+#include "http/final_object.hpp"
 #include "lb/hash.hpp"
 #include "models/control_request.hpp"
 #include "models/placement_view.hpp"
@@ -36,12 +37,14 @@ double keep_alive_seconds(const config::ModelRoute& rule) {
   return std::chrono::duration<double>(*rule.keep_alive).count();
 }
 
-// A load Corral started, into ollama_model_load_duration_seconds: the answer's load_duration, else the
-// time the call took (which then includes the request's own round trip).
+// A load Corral started, into ollama_model_load_duration_seconds: the answer's load_duration (the last
+// one in the body, i.e. the final object's), else the time the call took (which then includes the
+// request's own round trip).
 void record_load(metrics::CorralMetrics* metrics, const upstream::Backend& backend, const std::string& model,
                  const ControlAnswer& answer, std::chrono::steady_clock::duration measured) {
   if (metrics == nullptr) return;
-  const auto d = load_duration_of(answer.body).value_or(std::chrono::duration_cast<std::chrono::nanoseconds>(measured));
+  const auto fallback = std::chrono::duration_cast<std::chrono::nanoseconds>(measured);
+  const auto d = http1::scan_final_object(answer.body).load_duration.value_or(fallback);
   metrics->record_model_load(metrics->model_id(model), metrics->backend_id(backend.name), d);
 }
 

@@ -5,9 +5,9 @@
 
 #include <string>
 
-#include "proxy/final_object.hpp"
+#include "http/final_object.hpp"
 
-namespace corral::proxy {
+namespace corral::http1 {
 namespace {
 
 const std::string kNdjson =
@@ -52,6 +52,20 @@ TEST(FinalObject, NothingFromBodiesWithoutCounters) {
   EXPECT_EQ(p.completion_tokens, 0u);
 }
 
+// The gateway's own load calls (models/model_lifecycle.cpp) scan the whole answer: a non-streamed
+// /api/generate answer with a long context, a streamed one, and Ollama's empty-prompt load answer.
+TEST(FinalObject, ReadsLoadDurationOfAControlAnswer) {
+  std::string whole = R"({"model":"m","response":"the \"load_duration\":7 is text","done":true,"context":[)";
+  for (int i = 0; i < 2000; ++i) whole += "123,";
+  whole += R"(4],"total_duration":9,"load_duration":4200000000,"eval_count":3})";
+  ASSERT_TRUE(scan_final_object(whole).load_duration);
+  EXPECT_EQ(scan_final_object(whole).load_duration->count(), 4200000000);
+  ASSERT_TRUE(scan_final_object(kNdjson).load_duration);
+  EXPECT_EQ(scan_final_object(kNdjson).load_duration->count(), 2500000000);
+  EXPECT_FALSE(scan_final_object(R"({"model":"m","response":"","done":true,"done_reason":"load"})").load_duration);
+  EXPECT_FALSE(scan_final_object(R"({"load_duration":-5})").load_duration);
+}
+
 TEST(FinalObject, TailWindowKeepsTheLastBytesWhateverTheSplit) {
   std::string body(5000, 'x');
   body += kNdjson;
@@ -71,4 +85,4 @@ TEST(FinalObject, TailWindowKeepsTheLastBytesWhateverTheSplit) {
 }
 
 }  // namespace
-}  // namespace corral::proxy
+}  // namespace corral::http1

@@ -1,6 +1,6 @@
-#include "proxy/final_object.hpp"
+#include "http/final_object.hpp"
 
-namespace corral::proxy {
+namespace corral::http1 {
 namespace {
 
 // The unsigned integer after the last `"key":` in `text` (JSON whitespace allowed around the colon).
@@ -41,4 +41,4 @@ FinalCounts scan_final_object(std::string_view tail) noexcept {
   return c;
 }
 
-}  // namespace corral::proxy
+}  // namespace corral::http1
