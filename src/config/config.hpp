@@ -213,6 +213,11 @@ struct TimeoutsConfig {
   /// `timeouts.stream_idle` (duration > 0, default 300s): longest silence between two body chunks (seed NGINX
   /// proxy_read_timeout 300s).
   Duration stream_idle = std::chrono::seconds(300);
+  /// `timeouts.pull` (duration > 0, default 1h): a model pull sent -> its answer, in place of first_byte
+  /// (management /api/pull and auto-pull). Ollama answers a `stream:false` pull only once the model is in,
+  /// so there it bounds the whole pull; a streamed pull answers at once and is then bounded by stream_idle
+  /// between progress lines, however long it runs.
+  Duration pull = std::chrono::hours(1);
   /// `timeouts.client_header` (duration > 0, default 10s): reading a request head once it started.
   Duration client_header = std::chrono::seconds(10);
   /// `timeouts.client_body` (duration > 0, default 60s): longest silence while reading a request body.

@@ -310,11 +310,13 @@ class Loader {
   }
 
   void timeouts(const YAML::Node& n, TimeoutsConfig& t) {
-    r_.check_map(n, {"connect", "first_byte", "stream_idle", "client_header", "client_body", "keepalive_idle", "drain"},
+    r_.check_map(n, {"connect", "first_byte", "stream_idle", "pull", "client_header", "client_body", "keepalive_idle",
+                     "drain"},
                  "timeouts");
     if (auto v = n["connect"]) t.connect = r_.duration(v, "timeouts.connect", false);
     if (auto v = n["first_byte"]) t.first_byte = r_.duration(v, "timeouts.first_byte", false);
     if (auto v = n["stream_idle"]) t.stream_idle = r_.duration(v, "timeouts.stream_idle", false);
+    if (auto v = n["pull"]) t.pull = r_.duration(v, "timeouts.pull", false);
     if (auto v = n["client_header"]) t.client_header = r_.duration(v, "timeouts.client_header", false);
     if (auto v = n["client_body"]) t.client_body = r_.duration(v, "timeouts.client_body", false);
     if (auto v = n["keepalive_idle"]) t.keepalive_idle = r_.duration(v, "timeouts.keepalive_idle", false);

@@ -89,7 +89,7 @@ std::optional<std::uint32_t> auto_pull_target(const PickInput& in, std::int64_t 
 }
 
 // POST /api/pull {"model":NAME,"stream":false} to `member`; nullopt on success, else why it failed. The
-// whole pull must end within timeouts.first_byte (Ollama answers only once it has the model).
+// whole pull must end within timeouts.pull (Ollama answers only once it has the model).
 net::awaitable<std::optional<std::string>> auto_pull_send(std::shared_ptr<const PickInput> in, std::uint32_t member,
                                                           std::string model_name) {
   // A slot and the pull slot on `member`, like a pull sent through the gateway; it waits behind a long pull.
@@ -102,11 +102,11 @@ net::awaitable<std::optional<std::string>> auto_pull_send(std::shared_ptr<const 
   gojson::append_string(body, model_name);
   body += ",\"stream\":false}";
   const std::shared_ptr<const upstream::Backend> backend = in->snapshot->pools[in->pool].members[member]->backend;
-  const auto timeout = in->snapshot->config->timeouts.first_byte;
+  const auto timeout = in->snapshot->config->timeouts.pull;
   auto posting = models::post_json(backend, "/api/pull", std::move(body), timeout);
   const models::ControlAnswer answer = co_await std::move(posting);
   if (answer.status == 200) co_return std::nullopt;
-  if (answer.status == 0) co_return std::string("no answer (connection failed or timeouts.first_byte passed)");
+  if (answer.status == 0) co_return std::string("no answer (connection failed or timeouts.pull passed)");
   co_return error_field(answer.body).value_or("HTTP " + std::to_string(answer.status));
 }
 

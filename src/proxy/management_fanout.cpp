@@ -171,11 +171,16 @@ net::awaitable<void> exchange_with(FanOut& fo, std::size_t i) {
   std::string head;
   const http1::ForwardContext fwd{b.authority, b.path_prefix, fo.req.client_ip, fo.req.request_id, fo.req.client_tls};
   http1::build_upstream_head(head, fo.req.msg, fo.req.facts.origin_target, fwd, body.size(), true);
+  // A stream:false pull answers only once the model is in: its head waits under timeouts.pull.
+  const bool pull = fo.endpoint == routing::Endpoint::kPull;
+  config::TimeoutsConfig timeouts = fo.config().timeouts;
+  if (pull) timeouts.first_byte = timeouts.pull;
   std::optional<ResponseParser> parser;
   ExchangeResult ex;
-  co_await exchange(fo.ctx.pool, target, head, body, false, fo.config().timeouts, parser, ex);
+  co_await exchange(fo.ctx.pool, target, head, body, false, timeouts, parser, ex);
   if (ex.error) {
-    run.error = std::string(ex.error->message());
+    const bool late = pull && ex.error->kind == ErrorKind::kUpstreamFirstByteTimeout;
+    run.error = late ? std::string("no answer within timeouts.pull") : std::string(ex.error->message());
     co_return;
   }
   ResponseParser& p = *parser;

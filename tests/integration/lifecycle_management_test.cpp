@@ -202,6 +202,47 @@ TEST(LifecycleManagement, AClientThatLeavesCancelsItsPull) {
   next.join();
 }
 
+// One held backend behind a gateway whose pulls answer within `pull_timeout` and everything else within
+// 200ms of first_byte; `fresh` is auto-pulled.
+std::string held_pull_config(const HeldPullBackend& held, const std::string& pull_timeout) {
+  return "listen: 127.0.0.1:0\nthreads: 2\nmodels_poll_interval: 1h\n"
+         "timeouts: {first_byte: 200ms, pull: " + pull_timeout + "}\n"
+         "pools:\n  - name: gpu\n    backends:\n      - url: " + held.url() + "\n"
+         "models:\n  - match: fresh\n    pool: gpu\n    auto_pull: true\n" + kAdmin;
+}
+
+// A stream:false pull answers only once the model is in: timeouts.pull, not first_byte, bounds it.
+TEST(LifecycleManagement, APullMayOutlastFirstByte) {
+  HeldPullBackend held;
+  Server gw({"serve", "-c", write_temp(held_pull_config(held, "60s"))});
+  const std::string admin = admin_address(gw);
+  ASSERT_TRUE(wait_ready(gw));
+  Response r;
+  std::thread pull([&] { r = request(admin, "POST", "/api/pull", R"({"model":"big","stream":false})"); });
+  ASSERT_TRUE(held.wait_arrived(1));
+  std::this_thread::sleep_for(1s);  // five times first_byte: the pull is known to outlast it
+  held.release_one();
+  pull.join();
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"status":"success"})");
+}
+
+TEST(LifecycleManagement, APullLongerThanThePullTimeoutFailsNamingIt) {
+  HeldPullBackend held;  // never releases: every pull outlasts timeouts.pull
+  Server gw({"serve", "-c", write_temp(held_pull_config(held, "300ms"))});
+  const std::string admin = admin_address(gw);
+  ASSERT_TRUE(wait_ready(gw));
+  const auto managed = request(admin, "POST", "/api/pull", R"({"model":"big","stream":false})");
+  EXPECT_EQ(managed.status, 502);
+  EXPECT_EQ(std::string(parse_json(managed.body).at("error").as_string()),
+            "pull failed on " + held.address + ": no answer within timeouts.pull");
+  // The auto-pull of `fresh` (no backend has it) meets the same limit.
+  const auto automatic = request(gw.address, "POST", "/api/generate", generate_body("fresh", 2));
+  EXPECT_EQ(automatic.status, 502);
+  EXPECT_NE(automatic.body.find("timeouts.pull"), std::string::npos) << automatic.body;
+  EXPECT_EQ(held.arrived(), 2);
+}
+
 // A gateway with its admin listener over one sim per entry of `models` (each a list of NAME=SIZE), polling
 // models once an hour: after the first round, only the gateway's own updates change its inventory.
 struct ManagedFleet {

@@ -100,6 +100,7 @@ TEST(ConfigLoader, DefaultsOfAMinimalFile) {
   EXPECT_EQ(c.timeouts.connect, seconds(5));
   EXPECT_EQ(c.timeouts.first_byte, seconds(300));
   EXPECT_EQ(c.timeouts.stream_idle, seconds(300));
+  EXPECT_EQ(c.timeouts.pull, minutes(60));
   EXPECT_EQ(c.timeouts.client_header, seconds(10));
   EXPECT_EQ(c.timeouts.client_body, seconds(60));
   EXPECT_EQ(c.timeouts.keepalive_idle, seconds(60));
@@ -145,7 +146,7 @@ retries: 0
 retry_budget: {ratio: 0.5, min_per_second: 10, window: 30s}
 affinity: {client_ip: true}
 limits: {max_body: 1MB, max_header: 8KiB, max_headers: 50, max_uri: 2048}
-timeouts: {connect: 1s, first_byte: 10m, stream_idle: 2m, client_header: 5s, client_body: 30s, keepalive_idle: 1m, drain: 0s}
+timeouts: {connect: 1s, first_byte: 10m, stream_idle: 2m, pull: 6h, client_header: 5s, client_body: 30s, keepalive_idle: 1m, drain: 0s}
 outlier: {consecutive_failures: 0, base_ejection: 10s, max_ejection: 10s, max_ejection_percent: 100}
 models_poll_interval: 500ms
 )",
@@ -183,6 +184,7 @@ models_poll_interval: 500ms
   EXPECT_EQ(c.limits.max_body, 1'000'000U);
   EXPECT_EQ(c.limits.max_uri, 2048U);
   EXPECT_EQ(c.timeouts.drain, seconds(0));
+  EXPECT_EQ(c.timeouts.pull, std::chrono::hours(6));
   EXPECT_EQ(c.outlier.consecutive_failures, 0U);
   EXPECT_EQ(c.models_poll_interval, std::chrono::milliseconds(500));
 }
@@ -220,6 +222,21 @@ TEST(ConfigLoader, WrongTypesAndImpossibleValues) {
             "corral.yaml:4:23: retry_budget.ratio: must be between 0.000000 and 1.000000, got 1.5");
   EXPECT_EQ(error_of(base + "affinity: {ttl: 5m}\n"), "corral.yaml:4:11: affinity: needs a header, client_ip: true, or both");
   EXPECT_EQ(error_of(base + "admin: {listen: \"127.0.0.1:11434\"}\n"), "corral.yaml:4:17: admin.listen: must differ from listen");
+}
+
+// timeouts.pull replaces first_byte for pulls (a stream:false pull answers only at its end): its own
+// default, longer than first_byte, and the same checks as the other timeouts.
+TEST(ConfigLoader, PullTimeoutHasItsOwnKey) {
+  const std::string base(kMinimal);
+  EXPECT_EQ(parse_config(base, "corral.yaml").timeouts.pull, std::chrono::hours(1));
+  const Config c = parse_config(base + "timeouts: {first_byte: 30s, pull: 2h30m}\n", "corral.yaml");
+  EXPECT_EQ(c.timeouts.pull, minutes(150));
+  EXPECT_EQ(c.timeouts.first_byte, seconds(30));
+  EXPECT_EQ(error_of(base + "timeouts: {pull: 0s}\n"), "corral.yaml:4:18: timeouts.pull: must be greater than 0");
+  EXPECT_NE(error_of(base + "timeouts: {pull: 3600}\n").find("corral.yaml:4:18: timeouts.pull: must be a duration with a unit"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + "timeouts: {pull: soon}\n").find("corral.yaml:4:18: timeouts.pull: must be a duration"),
+            std::string::npos);
 }
 
 TEST(ConfigLoader, PoolsAndBackendsAreChecked) {
