@@ -4,7 +4,8 @@
 // buffered whole), and once the merge has taken every backend's end, every line is out. Both run under
 // `||` with the connection's disconnect watch armed: a client that leaves cancels the attempts, whose
 // upstream connections close (Ollama's only cancel signal). All of it runs on the connection's worker
-// (one thread), so the per-backend records need no lock.
+// (one thread), so the per-backend records need no lock. A streamed pull queued behind another pull on
+// its backend puts "waiting" lines on the same channel until its slot comes (report_waiting).
 #include "proxy/management_fanout.hpp"
 
 #include <algorithm>
@@ -38,6 +39,9 @@ using namespace net::experimental::awaitable_operators;
 
 constexpr std::size_t kMaxLine = 1 << 20;        // a progress line longer than this is not Ollama's
 constexpr std::size_t kMaxAnswerBody = 64 << 10;  // a non-streamed answer is one small JSON object
+// How often a streamed pull waiting for its backend's pull slot repeats its waiting line: often enough
+// for the idle timeouts of proxies between the client and the gateway (commonly 30-60 s).
+constexpr std::chrono::seconds kWaitingLineEvery{10};
 
 // What one backend did.
 struct BackendRun {
@@ -230,13 +234,40 @@ void update_inventory(const FanOut& fo, const BackendRun& run) {
   }
 }
 
+// Tells a streamed pull's client that run `i` waits for its backend's pull slot, at once and then every
+// kWaitingLineEvery, so the silent wait (as long as the other pull) is not cut by an idle timeout on the
+// way. Ends when cancelled (the slot came) or when the client's stream failed.
+net::awaitable<void> report_waiting(FanOut& fo, std::size_t i) {
+  SteadyTimer timer(co_await net::this_coro::executor);
+  for (;;) {
+    MergePiece piece{i, waiting_line(fo.runs[i].backend->name)};
+    auto [ec] = co_await fo.channel.async_send(error_code{}, std::move(piece), use_tuple);
+    if (ec) co_return;
+    timer.expires_after(kWaitingLineEvery);
+    auto [tec] = co_await timer.async_wait();
+    if (tec) co_return;
+  }
+}
+
+// Run `i`'s slot (and pull slot): a streamed pull finding another pull on its backend reports its wait.
+net::awaitable<std::optional<admission::Lease>> admit_run(FanOut& fo, std::size_t i) {
+  BackendRun& run = fo.runs[i];
+  // A pull waits as long as its client does (the run records why there was no slot otherwise).
+  auto admitting = admit_to_backend(fo.snap, fo.pool, fo.info.model_key, fo.model_hash, fo.endpoint,
+                                    run.backend->name, run.error);
+  const bool behind_a_pull = fo.info.stream && fo.endpoint == routing::Endpoint::kPull &&
+                             !run.backend->catalog.pull_slots->has_free();
+  if (!behind_a_pull) co_return co_await std::move(admitting);
+  auto reporting = report_waiting(fo, i);
+  auto first = co_await (std::move(admitting) || std::move(reporting));
+  if (first.index() == 0) co_return std::move(std::get<0>(first));
+  run.error = "cancelled";  // the client's stream failed: nobody is left to pull for
+  co_return std::nullopt;
+}
+
 net::awaitable<void> run_one(FanOut& fo, std::size_t i) {
   {
-    BackendRun& run = fo.runs[i];
-    // A pull waits as long as its client does (the run records why there was no slot otherwise).
-    auto admitting = admit_to_backend(fo.snap, fo.pool, fo.info.model_key, fo.model_hash, fo.endpoint,
-                                      run.backend->name, run.error);
-    const std::optional<admission::Lease> lease = co_await std::move(admitting);
+    const std::optional<admission::Lease> lease = co_await admit_run(fo, i);
     if (lease) co_await exchange_with(fo, i);
   }  // the slot goes back before the merge hears of the end
   update_inventory(fo, fo.runs[i]);

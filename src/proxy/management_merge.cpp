@@ -71,6 +71,15 @@ std::string finished_line(std::string_view backend) {
   return out;
 }
 
+std::string waiting_line(std::string_view backend) {
+  std::string out = "{\"status\":";
+  gojson::append_string(out, "waiting for another pull on " + std::string(backend));
+  out += ",\"backend\":";
+  gojson::append_string(out, backend);
+  out += "}\n";
+  return out;
+}
+
 std::optional<std::string> error_field(std::string_view json) {
   const auto o = object_of(json);
   const auto* e = o ? o->if_contains("error") : nullptr;

@@ -27,6 +27,10 @@ namespace corral::proxy {
 /// "backend":NAME}` (clients stop at the first `success`, which must be the merged one).
 [[nodiscard]] std::string finished_line(std::string_view backend);
 
+/// What a streamed pull's client hears while the backend's pull slot is taken by another pull:
+/// `{"status":"waiting for another pull on NAME","backend":NAME}` and a newline (Ollama's progress shape).
+[[nodiscard]] std::string waiting_line(std::string_view backend);
+
 /// The `error` string of a JSON object (Ollama's error shape), or nullopt.
 [[nodiscard]] std::optional<std::string> error_field(std::string_view json);
 

@@ -202,19 +202,62 @@ TEST(LifecycleManagement, AClientThatLeavesCancelsItsPull) {
   next.join();
 }
 
-// One held backend behind a gateway whose pulls answer within `pull_timeout` and everything else within
-// 200ms of first_byte; `fresh` is auto-pulled.
-std::string held_pull_config(const HeldPullBackend& held, const std::string& pull_timeout) {
+// A gateway config with `held` as its only backend, the admin listener and `extra` top-level keys.
+std::string held_pull_config(const HeldPullBackend& held, const std::string& extra = "") {
   return "listen: 127.0.0.1:0\nthreads: 2\nmodels_poll_interval: 1h\n"
-         "timeouts: {first_byte: 200ms, pull: " + pull_timeout + "}\n"
-         "pools:\n  - name: gpu\n    backends:\n      - url: " + held.url() + "\n"
-         "models:\n  - match: fresh\n    pool: gpu\n    auto_pull: true\n" + kAdmin;
+         "pools:\n  - name: gpu\n    backends:\n      - url: " + held.url() + "\n" + extra + kAdmin;
+}
+
+// Pulls answer within `pull_timeout`, everything else within 200ms of first_byte; `fresh` is auto-pulled.
+std::string pull_timeout_config(const HeldPullBackend& held, const std::string& pull_timeout) {
+  return held_pull_config(held, "timeouts: {first_byte: 200ms, pull: " + pull_timeout + "}\n"
+                                "models:\n  - match: fresh\n    pool: gpu\n    auto_pull: true\n");
+}
+
+// A streamed pull behind another pull on its backend is told so at once (not silence until its turn),
+// before its own progress; the first pull, which did not wait, hears no such line; a waiting client that
+// leaves gives up its place in the queue.
+TEST(LifecycleManagement, ASecondStreamedPullHearsItWaitsForTheFirst) {
+  HeldPullBackend held;
+  Server gw({"serve", "-c", write_temp(held_pull_config(held))});
+  const std::string admin = admin_address(gw);
+  ASSERT_TRUE(wait_ready(gw));
+  Response first;
+  std::thread first_pull([&] { first = request(admin, "POST", "/api/pull", R"({"model":"one"})"); });
+  ASSERT_TRUE(held.wait_arrived(1));  // the first pull holds the backend's pull slot
+  Client second(admin);
+  ASSERT_EQ(second.start_stream("POST", "/api/pull", R"({"model":"two"})"), 200);
+  const std::string waiting = R"({"status":"waiting for another pull on )" + held.address + R"(","backend":")" +
+                              held.address + "\"}\n";
+  EXPECT_EQ(second.next_line(), waiting);
+  {
+    Client leaving(admin);
+    ASSERT_EQ(leaving.start_stream("POST", "/api/pull", R"({"model":"three"})"), 200);
+    EXPECT_EQ(leaving.next_line(), waiting);
+    leaving.close();
+  }
+  ASSERT_TRUE(wait_until([&] {
+    return request(admin, "GET", "/metrics").body.find("ai_request_queue_depth{pool=\"gpu\"} 1") != std::string::npos;
+  }));
+  held.release_one();
+  ASSERT_TRUE(held.wait_arrived(2));
+  held.release_one();
+  std::vector<std::string> rest;
+  while (auto line = second.next_line()) rest.push_back(*line);
+  ASSERT_TRUE(second.stream_complete());
+  ASSERT_FALSE(rest.empty());
+  EXPECT_EQ(rest.back(), "{\"status\":\"success\"}\n");
+  first_pull.join();
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.body.find("waiting"), std::string::npos) << first.body;
+  EXPECT_EQ(first.body, "{\"status\":\"success\"}\n");
+  EXPECT_EQ(held.arrived(), 2);
 }
 
 // A stream:false pull answers only once the model is in: timeouts.pull, not first_byte, bounds it.
 TEST(LifecycleManagement, APullMayOutlastFirstByte) {
   HeldPullBackend held;
-  Server gw({"serve", "-c", write_temp(held_pull_config(held, "60s"))});
+  Server gw({"serve", "-c", write_temp(pull_timeout_config(held, "60s"))});
   const std::string admin = admin_address(gw);
   ASSERT_TRUE(wait_ready(gw));
   Response r;
@@ -229,7 +272,7 @@ TEST(LifecycleManagement, APullMayOutlastFirstByte) {
 
 TEST(LifecycleManagement, APullLongerThanThePullTimeoutFailsNamingIt) {
   HeldPullBackend held;  // never releases: every pull outlasts timeouts.pull
-  Server gw({"serve", "-c", write_temp(held_pull_config(held, "300ms"))});
+  Server gw({"serve", "-c", write_temp(pull_timeout_config(held, "300ms"))});
   const std::string admin = admin_address(gw);
   ASSERT_TRUE(wait_ready(gw));
   const auto managed = request(admin, "POST", "/api/pull", R"({"model":"big","stream":false})");

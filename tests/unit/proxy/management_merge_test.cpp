@@ -23,6 +23,8 @@ TEST(ManagementMerge, ABackendsSuccessIsNotTheClientsSuccess) {
   EXPECT_FALSE(is_success(R"({"status":"pulling manifest"})"));
   EXPECT_FALSE(is_success(finished_line("a")));
   EXPECT_EQ(finished_line("a"), R"({"status":"finished","backend":"a"})" "\n");
+  EXPECT_EQ(waiting_line("gpu\"b"), R"({"status":"waiting for another pull on gpu\"b","backend":"gpu\"b"})" "\n");
+  EXPECT_FALSE(is_success(waiting_line("a")));
   EXPECT_EQ(error_field(R"({"error":"pull model manifest: file does not exist"})"),
             "pull model manifest: file does not exist");
   EXPECT_FALSE(error_field(R"({"status":"success"})").has_value());
