@@ -165,6 +165,8 @@ class Corral(Contender):
         self.binary = binary
 
     def start(self):
+        # Like for like with the peers, which run without access logs (HAProxy's config has no `log`,
+        # NGINX `access_log off`): Corral's default (a JSON line per request to stderr) is turned off.
         # Like for like with the peers' least-connections balancing: quick mode's model_aware policy would
         # cap each backend at its configured num_parallel (default 1, Ollama's), which these sims
         # (--num-parallel 20000) do not need and HAProxy/NGINX do not apply.
@@ -179,6 +181,7 @@ pools:
 {backends}
 default_pool: bench
 queue: {{max_length: 100000, timeout: 300s}}
+access_log: {{level: off}}
 """)
         cmd = [self.binary, "serve", "-c", str(cfg)]
         self.proc, self.port = start_reading_first_line(cmd)

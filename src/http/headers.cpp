@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <random>
 
 #include "common/ascii.hpp"
@@ -72,16 +73,39 @@ void build_upstream_head(std::string& out, const http::request_header<>& request
   out.append("\r\n");
 }
 
-void copy_response_head(const http::response_header<>& upstream, http::response_header<>& out) {
-  out.result(upstream.result_int());
-  out.reason(upstream.reason());
+void build_response_head(std::string& out, const http::response_header<>& upstream, const ResponseHeadSpec& spec) {
+  out.append(spec.version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  char status[4];
+  const unsigned code = upstream.result_int() % 1000;
+  status[0] = static_cast<char>('0' + code / 100);
+  status[1] = static_cast<char>('0' + code / 10 % 10);
+  status[2] = static_cast<char>('0' + code % 10);
+  status[3] = ' ';
+  out.append(status, 4);
+  const std::string_view reason = upstream.reason();
+  out.append(reason.empty() ? std::string_view(http::obsolete_reason(upstream.result())) : reason);
+  out.append("\r\n");
   const bool has_connection = upstream.find(http::field::connection) != upstream.end();
   for (const auto& f : upstream) {
     const std::string_view name = f.name_string();
-    if (is_hop_by_hop(name) || common::ascii_iequals(name, "content-length")) continue;
+    if (is_hop_by_hop(name) || common::ascii_iequals(name, "content-length") ||
+        common::ascii_iequals(name, "x-request-id")) {
+      continue;
+    }
     if (has_connection && nominated_by_connection(upstream, name)) continue;
-    out.insert(f.name_string(), f.value());
+    append_field(out, name, f.value());
   }
+  if (!spec.request_id.empty()) append_field(out, "X-Request-ID", spec.request_id);
+  if (spec.content_length) {
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, *spec.content_length).ptr;
+    append_field(out, "Content-Length", std::string_view(digits, static_cast<std::size_t>(end - digits)));
+  } else if (spec.chunked) {
+    append_field(out, "Transfer-Encoding", "chunked");
+  }
+  if (spec.version != 10 && !spec.keep_alive) append_field(out, "Connection", "close");
+  if (spec.version == 10 && spec.keep_alive) append_field(out, "Connection", "keep-alive");
+  out.append("\r\n");
 }
 
 std::string new_request_id() {

@@ -1,11 +1,14 @@
 // Header rewriting between the two sides of the proxy (RFC 9110 7.6.1, reliability.md section 4):
 // the upstream request is rebuilt as bytes from the parsed head (hop-by-hop fields dropped, Host set to
 // the backend, X-Forwarded-For/-Proto and X-Request-ID set, our own Content-Length framing), and the
-// response head is copied without hop-by-hop fields so Beast can re-frame it for the client.
+// client's response head is rebuilt as bytes from the backend's, without hop-by-hop fields, with the
+// framing the relay writes (proxy/body_relay.hpp).
 // Pure functions. Namespace http1 because corral::http is the Beast alias.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,9 +39,19 @@ struct ForwardContext {
 void build_upstream_head(std::string& out, const http::request_header<>& request, std::string_view origin_target,
                          const ForwardContext& ctx, std::size_t body_size, bool with_body);
 
-/// Copies the upstream response's status, reason and end-to-end fields into `out` (hop-by-hop,
-/// Connection-nominated, Content-Length and Transfer-Encoding dropped; the caller sets the framing).
-void copy_response_head(const http::response_header<>& upstream, http::response_header<>& out);
+/// What the client's response head says besides the copied fields.
+struct ResponseHeadSpec {
+  unsigned version = 11;               ///< the client's HTTP version: 10 or 11
+  std::string_view request_id;         ///< X-Request-ID (replaces the backend's)
+  std::optional<std::uint64_t> content_length;  ///< Content-Length when set
+  bool chunked = false;                ///< Transfer-Encoding: chunked (never with content_length)
+  bool keep_alive = true;              ///< Connection: close on 1.1 when false; keep-alive on 1.0 when true
+};
+
+/// Appends the client's response head for an upstream response: its status line with the backend's
+/// status and reason, the end-to-end fields (hop-by-hop, Connection-nominated, Content-Length, Transfer-Encoding and X-Request-ID dropped), then
+/// X-Request-ID, the framing and Connection from `spec`, and the blank line.
+void build_response_head(std::string& out, const http::response_header<>& upstream, const ResponseHeadSpec& spec);
 
 /// The X-Request-ID to use: the client's when it is 1..128 visible ASCII characters, else a fresh one.
 [[nodiscard]] std::string request_id_for(std::string_view client_value);

@@ -148,54 +148,163 @@ net::awaitable<error_code> write_piece(Client& client, http::response_serializer
   co_return ec;
 }
 
-/// Writes `res`'s head, then relays the body of the upstream message whose head `p` has read. `head_only`
-/// (a HEAD request) writes just the head. `buffers` is where body bytes are copied to before their write:
-/// a `std::span<char>` or a `RelayBuffers*` (borrowed per piece). `tail`, when given, receives every body
+/// How the client's copy of the body is delimited (the head built by http1::build_response_head says so).
+enum class ClientFraming {
+  kNone,           ///< no body: a HEAD request, 204 or 304; the head is all
+  kContentLength,  ///< the backend's Content-Length, passed on; the bytes go out as they are
+  kChunked,        ///< HTTP/1.1 chunked: one chunk per relayed piece, the terminal chunk at the very end
+  kClose,          ///< an HTTP/1.0 client and a body of unknown length: raw bytes, ended by closing
+};
+
+namespace detail {
+// One client write: what is left of the head, a piece of body, and its chunk framing, gathered into one
+// writev. The head and the framing are written by hand rather than through Beast's serializer: a
+// response here is always "head, then pieces", and the serializer's generic buffer machinery and header
+// fields (a node allocation per field) cost more than the proxy's own work on a small answer (issue 8).
+// Not movable: the buffers point into `prefix`.
+struct Piece {
+  std::array<char, 20> prefix;  // "<hex size>\r\n"
+  std::array<net::const_buffer, 4> buffers;
+
+  Piece(std::string_view head, ClientFraming framing, const char* data, std::size_t size, bool last) {
+    buffers[0] = net::buffer(head.data(), head.size());
+    buffers[1] = buffers[2] = buffers[3] = net::const_buffer();
+    if (framing != ClientFraming::kChunked) {
+      buffers[2] = net::const_buffer(data, size);
+      return;
+    }
+    // A chunk of zero bytes would be the terminal chunk: an empty piece is only ever the terminal one.
+    static constexpr std::string_view kEnd = "\r\n";
+    static constexpr std::string_view kEndAndTerminal = "\r\n0\r\n\r\n";
+    if (size == 0) {
+      if (last) buffers[3] = net::buffer(kEndAndTerminal.substr(2));
+      return;
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::size_t n = prefix.size();
+    prefix[--n] = '\n';
+    prefix[--n] = '\r';
+    for (std::size_t v = size; v != 0; v >>= 4) prefix[--n] = kHex[v & 0xf];
+    buffers[1] = net::const_buffer(prefix.data() + n, prefix.size() - n);
+    buffers[2] = net::const_buffer(data, size);
+    buffers[3] = net::buffer(last ? kEndAndTerminal : kEnd);
+  }
+  Piece(const Piece&) = delete;
+  Piece& operator=(const Piece&) = delete;
+};
+
+// The space for the next upstream read: the buffer's free capacity (at least kMinRead), doubled up to
+// kMaxRead after a read that filled it (`filled`).
+template <class UpBuffer>
+auto read_space(UpBuffer& up_buffer, bool filled) {
+  const std::size_t room = std::max(kMinRead, up_buffer.capacity() - up_buffer.size());
+  return up_buffer.prepare(filled ? std::min(2 * room, kMaxRead) : std::min(room, kMaxRead));
+}
+}  // namespace detail
+
+/// Writes one body piece to the client framed as `framing` says (a chunk of its own when chunked); for
+/// the error line after an upstream failure.
+template <class Client>
+net::awaitable<error_code> write_piece(Client& client, ClientFraming framing, const char* data, std::size_t size,
+                                       std::chrono::nanoseconds timeout) {
+  const detail::Piece piece({}, framing, data, size, false);
+  detail::set_expiry(client, timeout);
+  auto [ec, n] = co_await net::async_write(client, piece.buffers, use_tuple);
+  co_return ec;
+}
+
+/// Writes `head` (a complete response head, framing `framing`), then relays the body of the upstream
+/// message whose head `p` has read. `buffers` is where a parsed body is copied to before its write: a
+/// `std::span<char>` or a `RelayBuffers*` (borrowed per piece). `tail`, when given, receives every body
 /// byte written (it keeps the last ones, for the final object's counters). Awaited under the connection's
 /// disconnect watch: a cancelled read or write ends it like any failure (the caller checks the watch).
 template <class Client, class Upstream, class UpBuffer, class Buffers>
-net::awaitable<RelayResult> relay_response(Client& client, http::response_serializer<http::buffer_body>& sr,
-                                           http::response<http::buffer_body>& res, Upstream& up, UpBuffer& up_buffer,
-                                           http::response_parser<http::buffer_body>& p, RelayTimeouts timeouts,
-                                           Buffers buffers, bool head_only, TailWindow* tail = nullptr) {
+net::awaitable<RelayResult> relay_response(Client& client, std::string_view head, ClientFraming framing, Upstream& up,
+                                           UpBuffer& up_buffer, http::response_parser<http::buffer_body>& p,
+                                           RelayTimeouts timeouts, Buffers buffers, TailWindow* tail = nullptr) {
   RelayResult r;
-  // When body bytes came in with the head (a small answer, or a stream's first chunk), the head is not
-  // written alone: the first write_piece sends head and piece in one writev. That saves a syscall per
-  // request (a third of the client-side writes on small answers) and delays nothing, since those bytes
-  // are already here. Otherwise the head goes out at once, so a client sees it before a slow first chunk.
-  if (head_only || up_buffer.size() == 0 || p.is_done()) {
-    detail::set_expiry(client, timeouts.client_write);
-    auto [ec, n] = co_await http::async_write_header(client, sr, use_tuple);
+  // Writes what is left of the head with a piece of body; false when the client write failed.
+  auto sent = [&](error_code ec, const char* data, std::size_t size) {
     if (ec) {
       r.end = RelayEnd::kClientFailed;
       r.ec = ec;
-      co_return r;
+      return false;
     }
+    head = {};
+    if (size == 0) return true;
+    if (r.writes == 0) r.first_write = steady_now();
+    if (tail) tail->push(data, size);
+    r.body_bytes += size;
+    ++r.writes;
+    detail::remember_tail(r, data, size);
+    return true;
+  };
+  auto upstream_failed = [&](error_code ec) {
+    r.end = ec == beast::error::timeout ? RelayEnd::kUpstreamIdle : RelayEnd::kUpstreamFailed;
+    r.ec = ec;
+    return r;
+  };
+  // When body bytes came in with the head (a small answer, or a stream's first chunk), the head is not
+  // written alone: it goes out with the first piece in one writev. That saves a syscall per request and
+  // delays nothing, since those bytes are already here. Otherwise the head goes out at once, so a client
+  // sees it before a slow first chunk.
+  if (framing == ClientFraming::kNone || up_buffer.size() == 0 || p.is_done()) {
+    const detail::Piece piece(head, ClientFraming::kClose, nullptr, 0, false);
+    detail::set_expiry(client, timeouts.client_write);
+    auto [ec, n] = co_await net::async_write(client, piece.buffers, use_tuple);
+    if (!sent(ec, nullptr, 0)) co_return r;
   }
-  if (head_only) co_return r;
-  // The body is read by hand rather than with http::async_read_some, whose parser needs the body's
-  // destination before the read starts: here the bytes land in the connection's own (small) read buffer
-  // first, and a relay buffer is borrowed only once they are here. The parser is eager, so what one read
-  // brought (several chunks of a stream that arrived together) goes out in one write.
+  if (framing == ClientFraming::kNone) co_return r;
+
+  bool filled = false;  // the last read filled its space: more is probably waiting
+  if (framing == ClientFraming::kContentLength) {
+    // The length is known on both sides: the bytes are written straight from the upstream read buffer,
+    // with no parse and no copy. Bytes past the body (which a backend should not send) stay in the
+    // buffer, and the caller then does not reuse the connection.
+    std::uint64_t left = p.content_length().value_or(0);
+    while (left > 0) {
+      if (up_buffer.size() == 0) {
+        const auto space = detail::read_space(up_buffer, filled);
+        detail::set_expiry(up, timeouts.stream_idle);
+        auto [rec, rn] = co_await up.async_read_some(space, use_tuple);
+        up_buffer.commit(rn);
+        filled = rn == space.size();
+        if (rec) co_return upstream_failed(rec == net::error::eof ? error_code(http::error::partial_message) : rec);
+      }
+      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, up_buffer.size()));
+      const char* data = static_cast<const char*>(up_buffer.data().data());
+      const detail::Piece piece(head, framing, data, n, false);
+      detail::set_expiry(client, timeouts.client_write);
+      auto [wec, wn] = co_await net::async_write(client, piece.buffers, use_tuple);
+      if (!sent(wec, data, n)) co_return r;
+      up_buffer.consume(n);
+      left -= n;
+    }
+    co_return r;
+  }
+
+  // Chunked or close-delimited upstream: the parser takes the framing off. It reads from the
+  // connection's own (small) read buffer, and a relay buffer is borrowed only once bytes are here. The
+  // parser is eager, so what one read brought (several chunks of a stream that arrived together) goes out
+  // in one write; the terminal chunk rides with the last piece.
   p.eager(true);
   bool need_read = up_buffer.size() == 0;
-  bool filled = false;  // the last read filled its space: more is probably waiting
   while (!p.is_done()) {
     if (need_read) {
-      const std::size_t room = std::max(detail::kMinRead, up_buffer.capacity() - up_buffer.size());
-      const std::size_t want = filled ? std::min(2 * room, detail::kMaxRead) : std::min(room, detail::kMaxRead);
+      const auto space = detail::read_space(up_buffer, filled);
       detail::set_expiry(up, timeouts.stream_idle);
-      auto [rec, rn] = co_await up.async_read_some(up_buffer.prepare(want), use_tuple);
+      auto [rec, rn] = co_await up.async_read_some(space, use_tuple);
       up_buffer.commit(rn);
-      filled = rn == want;
-      if (rec == net::error::eof) p.put_eof(rec);  // ends a body delimited by the close; else partial_message
-      if (rec) {
-        r.end = rec == beast::error::timeout ? RelayEnd::kUpstreamIdle : RelayEnd::kUpstreamFailed;
-        r.ec = rec;
-        co_return r;
+      filled = rn == space.size();
+      if (rec == net::error::eof) {
+        error_code eof = rec;
+        p.put_eof(eof);  // ends a body delimited by the close; else partial_message
+        if (!p.is_done()) co_return upstream_failed(rec);
+      } else if (rec) {
+        co_return upstream_failed(rec);
       }
-      if (p.is_done()) break;
       need_read = false;
+      if (p.is_done()) break;
     }
     auto held = detail::borrow(buffers, up_buffer.size());  // the body part is never more than the input
     const std::span<char> buf = held.span();
@@ -211,25 +320,19 @@ net::awaitable<RelayResult> relay_response(Client& client, http::response_serial
       co_return r;
     }
     const std::size_t got = buf.size() - p.get().body().size;
-    if (got == 0) continue;  // framing only: an empty write with more=true would end the client's body
-    const error_code wec = co_await write_piece(client, sr, res, buf.data(), got, !p.is_done(), timeouts.client_write);
-    if (wec) {
-      r.end = RelayEnd::kClientFailed;
-      r.ec = wec;
-      co_return r;
-    }
-    if (r.writes == 0) r.first_write = steady_now();
-    if (tail) tail->push(buf.data(), got);
-    r.body_bytes += got;
-    ++r.writes;
-    detail::remember_tail(r, buf.data(), got);
+    if (got == 0) continue;  // framing only
+    const detail::Piece piece(head, framing, buf.data(), got, p.is_done());
+    detail::set_expiry(client, timeouts.client_write);
+    auto [wec, wn] = co_await net::async_write(client, piece.buffers, use_tuple);
+    if (!sent(wec, buf.data(), got)) co_return r;
+    if (p.is_done()) co_return r;  // the terminal chunk went with this piece
   }
-  if (!sr.is_done()) {  // the message ended on framing alone: write the terminal chunk deliberately
-    const error_code wec = co_await write_piece(client, sr, res, nullptr, 0, false, timeouts.client_write);
-    if (wec) {
-      r.end = RelayEnd::kClientFailed;
-      r.ec = wec;
-    }
+  // The message ended on framing alone (or by the close): the terminal chunk, and a head never sent.
+  if (framing == ClientFraming::kChunked || !head.empty()) {
+    const detail::Piece piece(head, framing, nullptr, 0, true);
+    detail::set_expiry(client, timeouts.client_write);
+    auto [wec, wn] = co_await net::async_write(client, piece.buffers, use_tuple);
+    (void)sent(wec, nullptr, 0);
   }
   co_return r;
 }

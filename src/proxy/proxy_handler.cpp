@@ -96,6 +96,7 @@ struct Forward {
   upstream::SnapshotPtr snap;
   RequestRecord rec;
   std::shared_ptr<const MetricIds> ids;  ///< may be stale (a reload in between): ids() checks
+  std::string head;  ///< the upstream request's head, then the client's response head (one allocation)
 
   [[nodiscard]] metrics::BackendId backend_id(std::uint32_t member) const {
     if (!ids || ids->generation != snap->generation) return metrics::kNoBackend;
@@ -132,33 +133,42 @@ net::awaitable<Completion> relay(Forward& f, upstream::PoolMember& m, ResponsePa
                                  std::uint64_t model_hash) {
   ClientRequest& req = f.req;
   const config::Config& cfg = *f.snap->config;
-  http::response<http::buffer_body> res;
-  res.version(req.msg.version());
-  http1::copy_response_head(p.get(), res);
-  res.set("X-Request-ID", req.request_id);
-  const unsigned status = p.get().result_int();
+  const auto& upstream = p.get();
+  const unsigned status = upstream.result_int();
   const bool is_head = req.msg.method() == http::verb::head;
-  const bool no_body = is_head || status == 204 || status == 304;
   bool keep = req.keep_alive && !f.ctx.gw.draining.load(std::memory_order_relaxed);
+  http1::ResponseHeadSpec spec;
+  spec.version = req.msg.version();
+  spec.request_id = req.request_id;
+  ClientFraming framing = ClientFraming::kNone;
   if (is_head) {
-    if (auto cl = p.get().find(http::field::content_length); cl != p.get().end()) {
-      res.set(http::field::content_length, cl->value());
+    if (const auto cl = upstream.find(http::field::content_length); cl != upstream.end()) {
+      std::uint64_t n = 0;
+      const std::string_view v = cl->value();
+      if (std::from_chars(v.data(), v.data() + v.size(), n).ec == std::errc{}) spec.content_length = n;
     }
-  } else if (!no_body) {
-    if (auto n = p.content_length()) {
-      res.content_length(*n);
-    } else if (req.msg.version() >= 11) {
-      res.chunked(true);
+  } else if (status != 204 && status != 304) {
+    if (const auto n = p.content_length()) {
+      spec.content_length = *n;
+      framing = ClientFraming::kContentLength;
+    } else if (spec.version >= 11) {
+      spec.chunked = true;
+      framing = ClientFraming::kChunked;
     } else {
       keep = false;  // HTTP/1.0 client and a body of unknown length: delimited by closing
+      framing = ClientFraming::kClose;
     }
   }
-  res.keep_alive(keep);
-  http::response_serializer<http::buffer_body> sr{res};
+  spec.keep_alive = keep;
+  std::string& head = f.head;  // the upstream request's head is sent: its storage is reused
+  head.clear();
+  http1::build_response_head(head, upstream, spec);
   const RelayTimeouts timeouts{cfg.timeouts.stream_idle, cfg.timeouts.stream_idle};
   TailWindow tail;
-  const RelayResult r = co_await relay_response(req.client, sr, res, ex.conn->stream, ex.conn->buffer, p, timeouts,
-                                                req.relay_buffers, no_body, &tail);
+  const RelayResult r = co_await relay_response(req.client, head, framing, ex.conn->stream, ex.conn->buffer, p,
+                                                timeouts, req.relay_buffers, &tail);
+  // A stream that stays open should not keep the head's memory.
+  if (head.capacity() > 1024) std::string().swap(head);
   f.rec.bytes_out = r.body_bytes;
   if (r.end != RelayEnd::kComplete && req.watch->gone()) co_return finish(f.rec, 499, false);  // cancelled by the watch
   if (r.writes > 0) f.rec.ttfb = r.first_write - f.rec.started;
@@ -177,13 +187,11 @@ net::awaitable<Completion> relay(Forward& f, upstream::PoolMember& m, ResponsePa
       ex.conn.reset();  // closing is the backend's cancel signal
       f.rec.truncated = true;
       f.rec.error = idle ? ErrorKind::kStreamIdleTimeout : ErrorKind::kUpstreamStreamError;
-      if (res.chunked()) {
+      if (framing == ClientFraming::kChunked) {
         const ProxyError e{r.end == RelayEnd::kUpstreamIdle ? ErrorKind::kStreamIdleTimeout
                                                             : ErrorKind::kUpstreamStreamError, {}};
-        const std::string tail = error_tail(stream_format(res[http::field::content_type]), e.message(), r.last);
-        if (!tail.empty()) {
-          (void)co_await write_piece(req.client, sr, res, tail.data(), tail.size(), true, timeouts.client_write);
-        }
+        const std::string line = error_tail(stream_format(upstream[http::field::content_type]), e.message(), r.last);
+        if (!line.empty()) (void)co_await write_piece(req.client, framing, line.data(), line.size(), timeouts.client_write);
       }
       co_return finish(f.rec, static_cast<int>(status), false);  // no terminal chunk: the cut stays visible
     }
@@ -255,8 +263,8 @@ net::awaitable<Completion> forward(Forward& f) {
   const bool is_head = req.msg.method() == http::verb::head;
   std::optional<ProxyError> last_error;
   std::optional<ResponseParser> parser;
-  std::string head;
-  head.reserve(512);  // one allocation for the upstream head, not a string of doublings
+  std::string& head = f.head;
+  head.reserve(512);  // one allocation for both heads, not a string of doublings
 
   // From here on a client that leaves cancels what this request awaits (queue wait, connect, first byte,
   // stream); each armed await is followed by a gone() check, so its outcome is not mistaken for a
@@ -352,7 +360,6 @@ net::awaitable<Completion> forward(Forward& f) {
       f.ctx.gw.metrics.record_retry(f.backend_id(b));
       continue;  // the unread answer is dropped with its connection
     }
-    std::string().swap(head);  // not needed any more: a stream that stays open should not keep it
     co_return co_await relay(f, m, *parser, ex, input->model_hash);
   }
 }

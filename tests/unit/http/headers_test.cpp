@@ -52,24 +52,52 @@ TEST(Headers, PathPrefixAndNoBodyOnGet) {
   EXPECT_EQ(out, "GET /ollama/api/tags HTTP/1.1\r\nAccept: */*\r\nHost: ollama:80\r\nX-Forwarded-Proto: http\r\n\r\n");
 }
 
-TEST(Headers, ResponseHeadKeepsEndToEndFields) {
-  http::response_parser<http::empty_body> parser;
-  parser.skip(true);
+// Parses a head built by build_response_head (a response to a GET: the body framing is irrelevant here).
+http::response_header<> parse_head(const std::string& bytes) {
+  http::response_parser<http::empty_body> p;
+  p.skip(true);
   error_code ec;
-  const std::string bytes =
+  p.put(net::buffer(bytes), ec);
+  EXPECT_FALSE(ec) << ec.message() << "\n" << bytes;
+  EXPECT_TRUE(p.is_header_done()) << bytes;
+  return p.release().base();
+}
+
+http::response_header<> upstream_head(const std::string& bytes) { return parse_head(bytes); }
+
+TEST(Headers, ResponseHeadKeepsEndToEndFields) {
+  const auto upstream = upstream_head(
       "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nConnection: close, X-Internal\r\nX-Internal: 1\r\n"
-      "Transfer-Encoding: chunked\r\nKeep-Alive: 5\r\nDate: Mon\r\n\r\n";
-  parser.put(net::buffer(bytes), ec);
-  ASSERT_FALSE(ec);
-  http::response_header<> out;
-  copy_response_head(parser.get(), out);
+      "Transfer-Encoding: chunked\r\nKeep-Alive: 5\r\nDate: Mon\r\nX-Request-ID: backend-id\r\n\r\n");
+  std::string bytes;
+  build_response_head(bytes, upstream, ResponseHeadSpec{11, "rid-1", std::nullopt, true, true});
+  EXPECT_TRUE(bytes.starts_with("HTTP/1.1 200 OK\r\n")) << bytes;
+  EXPECT_TRUE(bytes.ends_with("\r\n\r\n")) << bytes;
+  const auto out = parse_head(bytes);
   EXPECT_EQ(out.result_int(), 200u);
   EXPECT_EQ(out[http::field::content_type], "application/x-ndjson");
   EXPECT_EQ(out[http::field::date], "Mon");
+  EXPECT_EQ(out.count("X-Request-ID"), 1u);
+  EXPECT_EQ(out["X-Request-ID"], "rid-1");
   EXPECT_EQ(out.find("X-Internal"), out.end());
-  EXPECT_EQ(out.find(http::field::transfer_encoding), out.end());
+  EXPECT_EQ(out[http::field::transfer_encoding], "chunked");
   EXPECT_EQ(out.find(http::field::connection), out.end());
   EXPECT_EQ(out.find(http::field::keep_alive), out.end());
+}
+
+TEST(Headers, ResponseHeadFramingAndConnection) {
+  const auto upstream = upstream_head("HTTP/1.1 404 Not Found\r\nContent-Length: 18\r\n\r\n");
+  std::string a;
+  build_response_head(a, upstream, ResponseHeadSpec{11, "r", 18, false, false});
+  EXPECT_EQ(a, "HTTP/1.1 404 Not Found\r\nX-Request-ID: r\r\nContent-Length: 18\r\nConnection: close\r\n\r\n");
+  std::string b;
+  build_response_head(b, upstream, ResponseHeadSpec{10, "r", 0, false, true});
+  EXPECT_EQ(b, "HTTP/1.0 404 Not Found\r\nX-Request-ID: r\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n");
+  // A backend that sends no reason phrase gets the standard one.
+  const auto bare = upstream_head("HTTP/1.1 503 \r\nContent-Length: 0\r\n\r\n");
+  std::string c;
+  build_response_head(c, bare, ResponseHeadSpec{11, "", 0, false, true});
+  EXPECT_EQ(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
 }
 
 TEST(Headers, RequestId) {

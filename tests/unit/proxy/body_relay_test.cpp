@@ -21,9 +21,14 @@ struct Outcome {
   std::string client_bytes;
 };
 
-// Relays `upstream_bytes` (delivered `read_size` bytes per read) to a client; `close_upstream` ends the
-// upstream connection after the bytes.
-Outcome run_relay(const std::string& upstream_bytes, std::size_t read_size, bool close_upstream) {
+constexpr std::string_view kClientHead = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+// Relays `upstream_bytes` (delivered `read_size` bytes per read) to a client behind `head` framed as
+// `framing`; `close_upstream` ends the upstream connection after the bytes. `left_over` gets what stayed
+// in the upstream buffer.
+Outcome run_relay(const std::string& upstream_bytes, std::size_t read_size, bool close_upstream,
+                  ClientFraming framing = ClientFraming::kChunked, std::string_view head = kClientHead,
+                  std::string* left_over = nullptr) {
   net::io_context io;
   TestStream up(io), up_peer(io), client(io), client_peer(io);
   up.connect(up_peer);
@@ -38,19 +43,15 @@ Outcome run_relay(const std::string& upstream_bytes, std::size_t read_size, bool
     p.body_limit(boost::none);
     auto [ec, n] = co_await http::async_read_header(up, buffer, p, use_tuple);
     EXPECT_FALSE(ec) << ec.message();
-    http::response<http::buffer_body> res;
-    res.result(p.get().result_int());
-    res.set(http::field::content_type, p.get()[http::field::content_type]);
-    res.chunked(true);
-    http::response_serializer<http::buffer_body> sr{res};
     std::array<char, 64> buf;
-    out.result = co_await relay_response(client, sr, res, up, buffer, p,
+    out.result = co_await relay_response(client, head, framing, up, buffer, p,
                                          RelayTimeouts{std::chrono::seconds(5), std::chrono::seconds(5)},
-                                         std::span<char>(buf), false);
-    if (out.result.end == RelayEnd::kUpstreamFailed) {
+                                         std::span<char>(buf));
+    if (out.result.end == RelayEnd::kUpstreamFailed && framing == ClientFraming::kChunked) {
       const std::string tail = error_tail(StreamFormat::kNdjson, "upstream connection lost", out.result.last);
-      (void)co_await write_piece(client, sr, res, tail.data(), tail.size(), true, std::chrono::seconds(5));
+      (void)co_await write_piece(client, framing, tail.data(), tail.size(), std::chrono::seconds(5));
     }
+    if (left_over) *left_over = beast::buffers_to_string(buffer.data());
   };
   net::co_spawn(io, body(), [](std::exception_ptr e) {
     if (e) std::rethrow_exception(e);
@@ -135,6 +136,50 @@ TEST(BodyRelay, UpstreamDeathMidStreamLeavesTheClientTruncatedWithAnErrorLine) {
     EXPECT_FALSE(complete) << read_size;  // no terminal chunk: the cut stays visible
     EXPECT_EQ(count(out.client_bytes, "\r\n0\r\n\r\n"), 0u) << read_size;
     EXPECT_NE(body.find("{\"resp\n{\"error\":\"upstream connection lost\"}\n"), std::string::npos) << body;
+  }
+}
+
+TEST(BodyRelay, AContentLengthBodyGoesOutAsItIsAfterTheHead) {
+  const std::string body = "{\"response\":\"hello\",\"done\":true}";
+  const std::string upstream = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  for (std::size_t read_size : {1, 3, 7, 4096}) {
+    std::string left;
+    const auto out = run_relay(upstream + "EXTRA", read_size, false, ClientFraming::kContentLength, head, &left);
+    EXPECT_EQ(out.result.end, RelayEnd::kComplete) << read_size;
+    EXPECT_EQ(out.client_bytes, head + body) << read_size;
+    EXPECT_EQ(out.result.body_bytes, body.size()) << read_size;
+    // Bytes past the body are not the client's: they stay behind (and the connection is not reused).
+    EXPECT_TRUE(left.empty() || std::string_view("EXTRA").starts_with(left)) << left;
+  }
+}
+
+TEST(BodyRelay, AContentLengthBodyCutShortIsAnUpstreamFailure) {
+  const std::string upstream = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"partial\":";
+  const auto out = run_relay(upstream, 4096, true, ClientFraming::kContentLength, "H\r\n\r\n");
+  EXPECT_EQ(out.result.end, RelayEnd::kUpstreamFailed);
+  EXPECT_EQ(out.client_bytes, "H\r\n\r\n{\"partial\":");
+}
+
+TEST(BodyRelay, NoBodyFramingWritesTheHeadOnly) {
+  const auto out = run_relay("HTTP/1.1 204 No Content\r\n\r\n", 4096, false, ClientFraming::kNone, "HEAD\r\n\r\n");
+  EXPECT_EQ(out.result.end, RelayEnd::kComplete);
+  EXPECT_EQ(out.client_bytes, "HEAD\r\n\r\n");
+  EXPECT_EQ(out.result.writes, 0u);
+}
+
+TEST(BodyRelay, AnEmptyChunkedBodyStillGetsItsHeadAndTerminalChunk) {
+  const auto out = run_relay(chunked_upstream({}, true), 4096, false);
+  EXPECT_EQ(out.result.end, RelayEnd::kComplete);
+  EXPECT_EQ(out.client_bytes, std::string(kClientHead) + "0\r\n\r\n");
+}
+
+TEST(BodyRelay, ACloseDelimitedBodyIsRelayedRawUntilTheEnd) {
+  const std::string upstream = "HTTP/1.1 200 OK\r\n\r\nline one\nline two\n";
+  for (std::size_t read_size : {1, 5, 4096}) {
+    const auto out = run_relay(upstream, read_size, true, ClientFraming::kClose, "H\r\n\r\n");
+    EXPECT_EQ(out.result.end, RelayEnd::kComplete) << read_size;
+    EXPECT_EQ(out.client_bytes, "H\r\n\r\nline one\nline two\n") << read_size;
   }
 }
 
