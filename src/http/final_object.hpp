@@ -2,7 +2,7 @@
 // Ollama puts its counters last in the final `done` object (prompt_eval_count, eval_count,
 // eval_duration, load_duration after `context`), and OpenAI-style answers put `usage` last (before
 // `data: [DONE]` when streamed). The relay keeps the last kTailBytes of the body (TailWindow) and
-// scan_final_object() searches that window backwards for each key: earlier NDJSON lines or SSE events
+// scan_final_object() takes each key's last occurrence in that window: earlier NDJSON lines or SSE events
 // never carry these keys, so the last occurrence is the final object's. The same scan reads the
 // load_duration of the gateway's own control answers (models/), which is why it lives in http/.
 #pragma once

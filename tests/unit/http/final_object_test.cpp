@@ -66,6 +66,19 @@ TEST(FinalObject, ReadsLoadDurationOfAControlAnswer) {
   EXPECT_FALSE(scan_final_object(R"({"load_duration":-5})").load_duration);
 }
 
+TEST(FinalObject, AWindowStartingInsideAStringStillFindsEveryKey) {
+  // The window's first quote closes a string and a value holds an escaped quote: quotes do not pair up.
+  const std::string cut = R"(llo \"world\"","done":true,"prompt_eval_count":3,"eval_count":9,"eval_duration":77})";
+  const FinalCounts c = scan_final_object(cut);
+  EXPECT_EQ(c.prompt_tokens, 3u);
+  EXPECT_EQ(c.completion_tokens, 9u);
+  ASSERT_TRUE(c.eval_duration);
+  EXPECT_EQ(c.eval_duration->count(), 77);
+  // The last occurrence counts, even when it is the one without a valid number.
+  EXPECT_EQ(scan_final_object(R"({"eval_count":4}{"eval_count":5})").completion_tokens, 5u);
+  EXPECT_EQ(scan_final_object(R"({"eval_count":4}{"eval_count":"x"})").completion_tokens, 0u);
+}
+
 TEST(FinalObject, TailWindowKeepsTheLastBytesWhateverTheSplit) {
   std::string body(5000, 'x');
   body += kNdjson;
