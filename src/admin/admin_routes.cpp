@@ -26,6 +26,10 @@ net::awaitable<std::string> run_scale(proxy::GatewayState* gw) {
 
 }  // namespace
 
+bool is_observability_page(const proxy::GatewayState& gw, std::string_view path, bool admin_listener) {
+  return page_for(gw, path, admin_listener) != Page::kNone;
+}
+
 net::awaitable<std::optional<std::string>> answer_observability(proxy::GatewayState& gw, upstream::ConnectionPool& pool,
                                                                 const http::request<http::string_body>& msg,
                                                                 std::string_view path, bool keep_alive,

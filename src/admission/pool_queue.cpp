@@ -70,6 +70,7 @@ net::awaitable<std::variant<Lease, AdmitError>> PoolQueue::admit(TryPick try_pic
     } else {
       waiter->timer.expires_after(timeout_);
       waiters_.push_back(waiter);
+      waiting_.store(waiters_.size(), std::memory_order_relaxed);
       waiter->pos = std::prev(waiters_.end());
     }
   }
@@ -84,6 +85,7 @@ net::awaitable<std::variant<Lease, AdmitError>> PoolQueue::admit(TryPick try_pic
       if (!waiter->done) {
         waiter->done = true;
         queue->waiters_.erase(waiter->pos);
+        queue->waiting_.store(queue->waiters_.size(), std::memory_order_relaxed);
       }
     }
   } leave{this, waiter};
@@ -102,6 +104,7 @@ net::awaitable<std::variant<Lease, AdmitError>> PoolQueue::admit(TryPick try_pic
   if (waiter->outcome) co_return std::move(*waiter->outcome);
   waiter->done = true;
   waiters_.erase(waiter->pos);
+  waiting_.store(waiters_.size(), std::memory_order_relaxed);
   co_return ec == net::error::operation_aborted ? AdmitError::kCancelled : AdmitError::kQueueTimeout;
 }
 
@@ -109,6 +112,7 @@ void PoolQueue::finish(const WaiterPtr& waiter, std::variant<Lease, AdmitError> 
   waiter->outcome = std::move(outcome);
   waiter->done = true;
   waiters_.erase(waiter->pos);
+  waiting_.store(waiters_.size(), std::memory_order_relaxed);
   net::post(waiter->executor, [waiter] { waiter->timer.expires_at(SteadyTimer::time_point::min()); });
 }
 
@@ -173,10 +177,7 @@ void PoolQueue::set_limits(std::size_t max_length, std::chrono::nanoseconds time
   timeout_ = timeout;
 }
 
-std::size_t PoolQueue::depth() const {
-  std::lock_guard lock(mu_);
-  return waiters_.size();
-}
+std::size_t PoolQueue::depth() const { return waiting_.load(std::memory_order_relaxed); }
 
 std::uint32_t PoolQueue::retry_after_seconds() const { return retry_after_seconds(DrainRate::Clock::now()); }
 

@@ -19,6 +19,7 @@
 // snapshot, and on a backend turning healthy kick() its pool's queue.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +27,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <variant>
 #include <vector>
 
@@ -63,6 +65,21 @@ class PoolQueue : public std::enable_shared_from_this<PoolQueue> {
   /// An empty none_eligible() lease from try_pick -> kNoBackend at once (also while waiting).
   /// The caller's executor must be single-threaded (an io_context run by one thread, or a strand).
   net::awaitable<std::variant<Lease, AdmitError>> admit(TryPick try_pick);
+
+  /// admit()'s fast path on its own, for a caller that builds its TryPick only when it has to wait: when
+  /// nobody waits, `pick` (called at once, on this thread, with the same contract as a TryPick apart from
+  /// ownership) may take a lease. Returns the grant, kNoBackend, or nullopt: then queue with admit().
+  template <class Pick>
+  [[nodiscard]] std::optional<std::variant<Lease, AdmitError>> admit_now(Pick&& pick) {
+    if (depth() > 0) return std::nullopt;  // earlier waiters go first
+    Lease lease = pick(*this);
+    if (lease) {
+      record_grant();
+      return std::variant<Lease, AdmitError>(std::move(lease));
+    }
+    if (lease.no_eligible_backend()) return std::variant<Lease, AdmitError>(AdmitError::kNoBackend);
+    return std::nullopt;
+  }
 
   /// Called when capacity may have appeared (a lease released, a backend became healthy, a reload): walks
   /// waiters in FIFO order calling their TryPick and hands each success to its waiter by posting to the
@@ -107,6 +124,9 @@ class PoolQueue : public std::enable_shared_from_this<PoolQueue> {
 
   mutable std::mutex mu_;
   std::list<WaiterPtr> waiters_;  // FIFO
+  // waiters_.size(), written under mu_: depth() is read on every admit, by every worker thread, and must
+  // not take the pool's mutex for it (issue 8).
+  std::atomic<std::size_t> waiting_{0};
   std::size_t max_length_;
   std::chrono::nanoseconds timeout_;
   DrainRate drain_;

@@ -96,6 +96,7 @@ Verdict Gatekeeper::check_admin(std::shared_ptr<const AccessPolicy> policy, cons
 }
 
 net::awaitable<Verdict> Gatekeeper::check(std::shared_ptr<const AccessPolicy> policy, const IpAddress& peer,
+                                          std::string_view peer_text,
                                           http::request<http::string_body>& msg, const routing::Route& route) {
   const AuthResult auth = policy->keys.authenticate(field(msg, http::field::authorization));
   Verdict v;
@@ -116,7 +117,9 @@ net::awaitable<Verdict> Gatekeeper::check(std::shared_ptr<const AccessPolicy> po
     }
   }
   v.key = auth.key;
-  v.client_ip = client_ip(*policy, peer, msg);
+  // The peer is the client unless it is a trusted proxy: the common case needs neither the X-Forwarded-For
+  // lookup nor an address-to-text conversion (about 2k instructions a request, issue 8).
+  v.client_ip = policy->trusted.contains(peer) ? client_ip(*policy, peer, msg) : std::string(peer_text);
   if (v.admitted()) {
     const std::vector<BucketOp> ops = request_ops(auth.key, v.client_ip, policy->config->rate_limits);
     if (!ops.empty()) {

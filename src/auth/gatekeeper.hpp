@@ -67,7 +67,9 @@ class Gatekeeper final {
 
   /// Runs every check for a request on the public listener. The body is read only when the key has allow
   /// lists and the route names the model in the body; its capacity may grow by routing::kBodyPadding.
+  /// `peer` is normalized (auth::normalize) and `peer_text` is its text.
   [[nodiscard]] net::awaitable<Verdict> check(std::shared_ptr<const AccessPolicy> policy, const IpAddress& peer,
+                                              std::string_view peer_text,
                                               http::request<http::string_body>& msg, const routing::Route& route);
 
   /// Checks only the key for Corral's admin API on the public listener: admitted with an admin key.

@@ -122,9 +122,27 @@ bool valid_target_chars(std::string_view t) {
   return true;
 }
 
-std::size_t count_fields(const http::request_header<>& head, http::field f) {
-  const auto range = head.equal_range(f);
-  return static_cast<std::size_t>(std::distance(range.first, range.second));
+// How often each field the checks limit appears, in one walk over the fields (four equal_range lookups
+// in Beast's tree cost ~1.3k instructions a request, issue 8).
+struct CheckedFieldCounts {
+  std::size_t host = 0;
+  std::size_t content_length = 0;
+  std::size_t transfer_encoding = 0;
+  std::size_t expect = 0;
+};
+
+CheckedFieldCounts count_checked_fields(const http::request_header<>& head) {
+  CheckedFieldCounts n;
+  for (const auto& f : head) {
+    switch (f.name()) {
+      case http::field::host: ++n.host; break;
+      case http::field::content_length: ++n.content_length; break;
+      case http::field::transfer_encoding: ++n.transfer_encoding; break;
+      case http::field::expect: ++n.expect; break;
+      default: break;
+    }
+  }
+  return n;
 }
 
 }  // namespace
@@ -203,7 +221,8 @@ std::variant<HeadFacts, Refusal> check_head(const http::request_header<>& head, 
   if (head.method() == http::verb::connect) return Refusal{ErrorKind::kBadRequest, "CONNECT is not supported"};
 
   // Host: exactly one on HTTP/1.1, at most one on HTTP/1.0, always a valid authority (RFC 9112 3.2).
-  const std::size_t hosts = count_fields(head, http::field::host);
+  const CheckedFieldCounts counts = count_checked_fields(head);
+  const std::size_t hosts = counts.host;
   if (hosts > 1) return Refusal{ErrorKind::kBadRequest, "more than one Host field"};
   if (hosts == 0 && version == 11) return Refusal{ErrorKind::kBadRequest, "missing Host field"};
   if (hosts == 1 && !valid_host(trim(head[http::field::host]))) return Refusal{ErrorKind::kBadRequest, "invalid Host"};
@@ -233,8 +252,8 @@ std::variant<HeadFacts, Refusal> check_head(const http::request_header<>& head, 
   facts.path = target.substr(0, target.find('?'));
 
   // Framing: never both, never a list, never anything but exactly `chunked` (RFC 9112 6.1, 6.3).
-  const std::size_t cls = count_fields(head, http::field::content_length);
-  const std::size_t tes = count_fields(head, http::field::transfer_encoding);
+  const std::size_t cls = counts.content_length;
+  const std::size_t tes = counts.transfer_encoding;
   if (cls > 1) return Refusal{ErrorKind::kBadRequest, "more than one Content-Length field"};
   if (tes > 1) return Refusal{ErrorKind::kBadRequest, "more than one Transfer-Encoding field"};
   if (cls == 1 && tes == 1) return Refusal{ErrorKind::kBadRequest, "both Content-Length and Transfer-Encoding"};
@@ -257,7 +276,7 @@ std::variant<HeadFacts, Refusal> check_head(const http::request_header<>& head, 
   }
 
   // Expect: only 100-continue, and only answered to HTTP/1.1 (RFC 9110 10.1.1).
-  const std::size_t expects = count_fields(head, http::field::expect);
+  const std::size_t expects = counts.expect;
   if (expects > 1) return Refusal{ErrorKind::kExpectationFailed, "unsupported expectation"};
   if (expects == 1) {
     if (!common::ascii_iequals(trim(head[http::field::expect]), "100-continue")) {

@@ -348,7 +348,7 @@ net::awaitable<bool> ClientConnection::serve_one(bool first_request) {
     co_return go_on;
   } else {
     // Named first: GCC 12 double-destroys non-trivial temporaries in a co_await full-expression.
-    auto checking = gatekeeper_.check(std::move(policy), peer_, msg, route);
+    auto checking = gatekeeper_.check(std::move(policy), peer_, client_ip_, msg, route);
     verdict = co_await std::move(checking);
     if (!verdict.admitted()) {
       const bool go_on = co_await refuse_request(msg, route, verdict, keep_alive);

@@ -205,53 +205,53 @@ net::awaitable<Completion> forward(Forward& f) {
   ClientRequest& req = f.req;
   const config::Config& cfg = *f.snap->config;
   const routing::Route& route = req.route;
-  auto input = std::make_shared<PickInput>();
+  PickInput input;  // copied into a TryPick only when the request has to wait in the queue
   if (route.needs_body_model()) {
     auto info = routing::extract_request_info(route, req.msg.body());
     if (!info.ok()) co_return co_await fail(f, ErrorKind::kBadRequest, info.error_message);
-    input->model_key = std::move(info.model_key);
+    input.model_key = std::move(info.model_key);
   } else if (route.kind == routing::RouteKind::kModelPath) {
     if (auto name = routing::decode_path_segment(route.path_model)) {
-      if (auto key = routing::model_key(*name)) input->model_key = std::move(*key);
+      if (auto key = routing::model_key(*name)) input.model_key = std::move(*key);
     }
   }
-  f.rec.model_key = input->model_key;
-  input->model_hash = input->model_key.empty() ? 0 : lb::hash_key(input->model_key);
-  input->snapshot = f.snap;
-  input->pool = f.snap->matcher.pool_for(input->model_key);
-  input->endpoint = route.endpoint;  // lifecycle: placement, pull slots, named backend, delete guard
-  if (const auto named = req.msg.find("X-Corral-Backend"); named != req.msg.end()) input->target_backend = named->value();
+  f.rec.model_key = input.model_key;
+  input.model_hash = input.model_key.empty() ? 0 : lb::hash_key(input.model_key);
+  input.snapshot = f.snap;
+  input.pool = f.snap->matcher.pool_for(input.model_key);
+  input.endpoint = route.endpoint;  // lifecycle: placement, pull slots, named backend, delete guard
+  if (const auto named = req.msg.find("X-Corral-Backend"); named != req.msg.end()) input.target_backend = named->value();
   if (route.endpoint == routing::Endpoint::kDelete) {
-    if (auto why = models::delete_refusal(*f.snap, input->pool, input->model_key)) {
+    if (auto why = models::delete_refusal(*f.snap, input.pool, input.model_key)) {
       f.rec.status = 409;
       co_return co_await answer_text(req, 409, "application/json; charset=utf-8", http1::error_body(req.route.family, 409, *why));
     }
   }
-  f.rec.pool = static_cast<std::int32_t>(input->pool);
+  f.rec.pool = static_cast<std::int32_t>(input.pool);
   if (fans_out(route.endpoint)) {  // pull, create, copy, delete: to every backend concerned at once
-    const FanOutAnswer answer = co_await fan_out(f.ctx, req, f.snap, input->pool);
+    const FanOutAnswer answer = co_await fan_out(f.ctx, req, f.snap, input.pool);
     co_return finish(f.rec, answer.status, answer.done.keep_alive);
   }
-  const upstream::PoolState& pool = f.snap->pools[input->pool];
-  input->tried.assign(pool.members.size(), false);
+  const upstream::PoolState& pool = f.snap->pools[input.pool];
+  input.tried.assign(pool.members.size(), false);
   if (f.snap->affinity && cfg.affinity) {
-    input->session = header_hash(req.msg, cfg.affinity->header);
-    if (!input->session && cfg.affinity->client_ip) input->session = lb::hash_key(req.client_ip);
+    input.session = header_hash(req.msg, cfg.affinity->header);
+    if (!input.session && cfg.affinity->client_ip) input.session = lb::hash_key(req.client_ip);
   }
-  if (input->session && f.ctx.gw.shared != nullptr) {
+  if (input.session && f.ctx.gw.shared != nullptr) {
     // Another replica may have placed this session: adopt its backend (affinity ids are stable hashes of
     // pool and URL, equal on every replica). Waits at most redis.timeout; nothing found keeps the local table.
-    auto asking = f.ctx.gw.shared->get_affinity(std::to_string(*input->session));
+    auto asking = f.ctx.gw.shared->get_affinity(std::to_string(*input.session));
     const std::optional<std::string> placed = co_await std::move(asking);
     std::uint64_t id = 0;
     if (placed && std::from_chars(placed->data(), placed->data() + placed->size(), id).ec == std::errc{}) {
-      f.snap->affinity->remember(*input->session, id, std::chrono::steady_clock::now());
+      f.snap->affinity->remember(*input.session, id, std::chrono::steady_clock::now());
     }
   }
   if (pool.config->hash_on.kind == config::HashOn::Kind::kHeader) {
-    input->hash_on = header_hash(req.msg, pool.config->hash_on.header);
+    input.hash_on = header_hash(req.msg, pool.config->hash_on.header);
   } else if (pool.config->hash_on.kind == config::HashOn::Kind::kClientIp) {
-    input->hash_on = lb::hash_key(req.client_ip);
+    input.hash_on = lb::hash_key(req.client_ip);
   }
 
   const bool retryable_route = route.kind != routing::RouteKind::kManagement;
@@ -271,8 +271,8 @@ net::awaitable<Completion> forward(Forward& f) {
   // backend failure (no outlier report, no retry).
   netio::DisconnectWatch& watch = *req.watch;
   const auto armed = watch.arm();
-  if (needs_auto_pull(route, *input)) {  // models[].auto_pull and no backend of the pool has it: pull it first
-    auto pulling = auto_pull(std::make_shared<const PickInput>(*input), routing::extract_request_info(route, body).model);
+  if (needs_auto_pull(route, input)) {  // models[].auto_pull and no backend of the pool has it: pull it first
+    auto pulling = auto_pull(std::make_shared<const PickInput>(input), routing::extract_request_info(route, body).model);
     const std::optional<std::string> failed = co_await std::move(pulling);
     if (watch.gone()) co_return finish(f.rec, 499, false);
     if (failed) {
@@ -286,9 +286,16 @@ net::awaitable<Completion> forward(Forward& f) {
       reject_from_queue(f, metrics::QueueRejection::client_gone);
       co_return finish(f.rec, 499, false);
     }
-    admission::TryPick pick = make_try_pick(std::make_shared<const PickInput>(*input));
     const auto admit_start = steady_now();
-    auto admitted = co_await pool.queue->admit(std::move(pick));
+    // When nobody waits, the pick happens right here; the TryPick (a copy of the input, a std::function and
+    // a coroutine frame) is built only for a request that has to queue (issue 8).
+    // No demand ticket: a request that has not waited yet is neither counted as waiting nor passed over.
+    auto admitted_now = pool.queue->admit_now([&](admission::PoolQueue& q) { return try_pick(input, q, nullptr); });
+    if (!admitted_now) {
+      auto admitting = pool.queue->admit(make_try_pick(std::make_shared<const PickInput>(input)));
+      admitted_now = co_await std::move(admitting);
+    }
+    auto& admitted = *admitted_now;
     if (watch.gone()) {
       if (!std::holds_alternative<admission::Lease>(admitted)) reject_from_queue(f, metrics::QueueRejection::client_gone);
       co_return finish(f.rec, 499, false);
@@ -313,18 +320,18 @@ net::awaitable<Completion> forward(Forward& f) {
     admission::Lease lease = std::move(std::get<admission::Lease>(admitted));
     const std::uint32_t b = lease.backend();
     upstream::PoolMember& m = *pool.members[b];
-    input->tried[b] = true;
+    input.tried[b] = true;
     f.rec.backend = static_cast<std::int32_t>(b);
     f.rec.queued = true;
     f.rec.queue_wait = steady_now() - admit_start;
     // Loaded, not merely loading: the pick may have marked this backend loading for this very request.
-    if (input->model_hash != 0) {
-      const auto state = m.backend->catalog.find(input->model_hash);
+    if (input.model_hash != 0) {
+      const auto state = m.backend->catalog.find(input.model_hash);
       f.rec.was_warm = state && state->loaded.load(std::memory_order_relaxed);
     }
-    if (input->session) f.snap->affinity->remember(*input->session, m.backend->affinity_id, std::chrono::steady_clock::now());
-    if (input->session && f.ctx.gw.shared != nullptr) {
-      f.ctx.gw.shared->set_affinity(std::to_string(*input->session), std::to_string(m.backend->affinity_id),
+    if (input.session) f.snap->affinity->remember(*input.session, m.backend->affinity_id, std::chrono::steady_clock::now());
+    if (input.session && f.ctx.gw.shared != nullptr) {
+      f.ctx.gw.shared->set_affinity(std::to_string(*input.session), std::to_string(m.backend->affinity_id),
                                     std::chrono::duration_cast<std::chrono::milliseconds>(cfg.affinity->ttl));
     }
 
@@ -360,7 +367,7 @@ net::awaitable<Completion> forward(Forward& f) {
       f.ctx.gw.metrics.record_retry(f.backend_id(b));
       continue;  // the unread answer is dropped with its connection
     }
-    co_return co_await relay(f, m, *parser, ex, input->model_hash);
+    co_return co_await relay(f, m, *parser, ex, input.model_hash);
   }
 }
 
@@ -431,12 +438,14 @@ net::awaitable<Completion> dispatch(Forward& f) {
 net::awaitable<Completion> handle_request(ProxyContext& ctx, ClientRequest& req) {
   // The gateway's own pages are not requests of the fleet: scrapes and status polls stay out of the
   // request metrics and the access log, like /healthz.
-  const std::optional<std::string> page =
-      co_await admin::answer_observability(ctx.gw, ctx.pool, req.msg, req.facts.path, req.keep_alive,
-                                           req.admin_listener);
-  if (page) {
-    const bool ok = co_await write_all(req.client, *page);
-    co_return Completion{ok && req.keep_alive};
+  if (admin::is_observability_page(ctx.gw, req.facts.path, req.admin_listener)) {
+    const std::optional<std::string> page =
+        co_await admin::answer_observability(ctx.gw, ctx.pool, req.msg, req.facts.path, req.keep_alive,
+                                             req.admin_listener);
+    if (page) {
+      const bool ok = co_await write_all(req.client, *page);
+      co_return Completion{ok && req.keep_alive};
+    }
   }
   Forward f{ctx, req, ctx.gw.registry.current(), {}, ctx.gw.metric_ids.load()};
   f.rec.started = req.started;

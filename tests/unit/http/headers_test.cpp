@@ -45,6 +45,19 @@ TEST(Headers, UpstreamHeadDropsHopByHopAndSetsOurFields) {
             "\r\n");
 }
 
+TEST(Headers, EveryFieldTheGatewaySetsOrNeverForwardsIsDroppedWhateverItsCase) {
+  const char* dropped[] = {"connection: x",        "KEEP-ALIVE: 1",         "proxy-connection: close", "te: trailers",
+                           "Upgrade: h2c",         "trailer: x",            "Proxy-Authorization: b",  "proxy-authenticate: b",
+                           "hOsT: h",              "Origin: o",             "forwarded: for=1",        "x-forwarded-for: 1",
+                           "X-FORWARDED-PROTO: h", "x-Forwarded-Host: h",   "x-real-ip: 1",            "x-request-id: c"};
+  for (const char* field : dropped) {
+    const auto req = parse(std::string("GET / HTTP/1.1\r\nHost: gw\r\n") + field + "\r\nAccept: */*\r\n\r\n");
+    std::string out;
+    build_upstream_head(out, req, "/", ForwardContext{"b:1", "", "", "", false}, 0, false);
+    EXPECT_EQ(out, "GET / HTTP/1.1\r\nAccept: */*\r\nHost: b:1\r\nX-Forwarded-Proto: http\r\n\r\n") << field;
+  }
+}
+
 TEST(Headers, PathPrefixAndNoBodyOnGet) {
   const auto req = parse("GET /api/tags HTTP/1.1\r\nHost: gw\r\nAccept: */*\r\n\r\n");
   std::string out;
