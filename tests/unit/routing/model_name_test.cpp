@@ -35,6 +35,20 @@ TEST(ModelKey, InvalidNames) {
   EXPECT_TRUE(model_key(std::string(80, 'a')));
 }
 
+TEST(ModelKey, RepeatedNamesGiveTheSameKeysWhateverWasResolvedInBetween) {
+  // model_key remembers recent names per thread: many distinct names in turn, valid and not, must each
+  // still get their own answer.
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 20; ++i) {
+      const std::string name = "Model" + std::to_string(i) + ":7B";
+      EXPECT_EQ(model_key(name), "model" + std::to_string(i) + ":7b") << name;
+      EXPECT_EQ(model_key("bad name " + std::to_string(i)), std::nullopt);
+    }
+    EXPECT_EQ(model_key("llama3"), "llama3:latest");
+    EXPECT_EQ(model_key("LLAMA3:latest"), "llama3:latest");
+  }
+}
+
 TEST(ModelKey, StripTag) {
   EXPECT_EQ(strip_tag("llama3:70b"), "llama3");
   EXPECT_EQ(strip_tag("localhost:5000/m:t"), "localhost:5000/m");
