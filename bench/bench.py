@@ -517,10 +517,12 @@ def render(r, thread_counts):
     if r["stream"]:
         d = r["stream"].get("direct", {})
         lines += ["## 3. Streaming: concurrent NDJSON streams at 10 tokens/s", "",
-                  "| contender | streams ok | chunks | batched reads | delay p50 µs | delay p99 µs | added p99 µs |",
-                  "|---|---|---|---|---|---|---|"]
+                  "| contender | streams ok | chunks | batched reads | held-back reads | delay p50 µs | delay p99 µs | "
+                  "added p99 µs |",
+                  "|---|---|---|---|---|---|---|---|"]
         for name, x in r["stream"].items():
             lines.append(f"| {name} | {x['finished']}/{x['streams']} | {x['chunks']} | {x['batched_reads']} | "
+                         f"{x.get('held_back_reads', '-')} | "
                          f"{x['delay_p50_us']:.0f} | {x['delay_p99_us']:.0f} | "
                          f"{x['delay_p99_us'] - d.get('delay_p99_us', 0):.0f} |")
         lines.append("")
