@@ -213,13 +213,14 @@ net::awaitable<error_code> write_piece(Client& client, ClientFraming framing, co
   co_return ec;
 }
 
-/// Writes `head` (a complete response head, framing `framing`), then relays the body of the upstream
+/// Writes `head` (a complete response head, framing `framing`; its memory is given back once written, as
+/// a stream may stay open for hours), then relays the body of the upstream
 /// message whose head `p` has read. `buffers` is where a parsed body is copied to before its write: a
 /// `std::span<char>` or a `RelayBuffers*` (borrowed per piece). `tail`, when given, receives every body
 /// byte written (it keeps the last ones, for the final object's counters). Awaited under the connection's
 /// disconnect watch: a cancelled read or write ends it like any failure (the caller checks the watch).
 template <class Client, class Upstream, class UpBuffer, class Buffers>
-net::awaitable<RelayResult> relay_response(Client& client, std::string_view head, ClientFraming framing, Upstream& up,
+net::awaitable<RelayResult> relay_response(Client& client, std::string head, ClientFraming framing, Upstream& up,
                                            UpBuffer& up_buffer, http::response_parser<http::buffer_body>& p,
                                            RelayTimeouts timeouts, Buffers buffers, TailWindow* tail = nullptr) {
   RelayResult r;
@@ -230,7 +231,7 @@ net::awaitable<RelayResult> relay_response(Client& client, std::string_view head
       r.ec = ec;
       return false;
     }
-    head = {};
+    if (!head.empty()) std::string().swap(head);
     if (size == 0) return true;
     if (r.writes == 0) r.first_write = steady_now();
     if (tail) tail->push(data, size);

@@ -97,6 +97,13 @@ struct Forward {
   RequestRecord rec;
   std::shared_ptr<const MetricIds> ids;  ///< may be stale (a reload in between): ids() checks
   std::string head;  ///< the upstream request's head, then the client's response head (one allocation)
+  // The answer forward() got and leaves for dispatch() to relay: the relay runs after forward's frame is
+  // gone, so that an open stream does not keep it (about 2 KiB of locals per stream, issue 8).
+  std::optional<ResponseParser> parser;
+  ExchangeResult ex;
+  std::optional<std::uint32_t> relay_member;  ///< set when ex/parser hold an answer to relay
+  admission::Lease lease;  ///< the backend's slot: taken by forward(), held until the relay ends
+  std::uint64_t model_hash = 0;
 
   [[nodiscard]] metrics::BackendId backend_id(std::uint32_t member) const {
     if (!ids || ids->generation != snap->generation) return metrics::kNoBackend;
@@ -165,10 +172,8 @@ net::awaitable<Completion> relay(Forward& f, upstream::PoolMember& m, ResponsePa
   http1::build_response_head(head, upstream, spec);
   const RelayTimeouts timeouts{cfg.timeouts.stream_idle, cfg.timeouts.stream_idle};
   TailWindow tail;
-  const RelayResult r = co_await relay_response(req.client, head, framing, ex.conn->stream, ex.conn->buffer, p,
-                                                timeouts, req.relay_buffers, &tail);
-  // A stream that stays open should not keep the head's memory.
-  if (head.capacity() > 1024) std::string().swap(head);
+  const RelayResult r = co_await relay_response(req.client, std::move(head), framing, ex.conn->stream,
+                                                ex.conn->buffer, p, timeouts, req.relay_buffers, &tail);
   f.rec.bytes_out = r.body_bytes;
   if (r.end != RelayEnd::kComplete && req.watch->gone()) co_return finish(f.rec, 499, false);  // cancelled by the watch
   if (r.writes > 0) f.rec.ttfb = r.first_write - f.rec.started;
@@ -262,7 +267,7 @@ net::awaitable<Completion> forward(Forward& f) {
                          req.msg.method() == http::verb::put || req.msg.method() == http::verb::patch;
   const bool is_head = req.msg.method() == http::verb::head;
   std::optional<ProxyError> last_error;
-  std::optional<ResponseParser> parser;
+  std::optional<ResponseParser>& parser = f.parser;
   std::string& head = f.head;
   head.reserve(512);  // one allocation for both heads, not a string of doublings
 
@@ -286,6 +291,7 @@ net::awaitable<Completion> forward(Forward& f) {
       reject_from_queue(f, metrics::QueueRejection::client_gone);
       co_return finish(f.rec, 499, false);
     }
+    f.lease = admission::Lease{};  // a retry gives the failed attempt's slot back before asking again
     const auto admit_start = steady_now();
     // When nobody waits, the pick happens right here; the TryPick (a copy of the input, a std::function and
     // a coroutine frame) is built only for a request that has to queue (issue 8).
@@ -317,8 +323,8 @@ net::awaitable<Completion> forward(Forward& f) {
           co_return co_await fail(f, ErrorKind::kNoEligibleBackend, {}, retry_after);
       }
     }
-    admission::Lease lease = std::move(std::get<admission::Lease>(admitted));
-    const std::uint32_t b = lease.backend();
+    f.lease = std::move(std::get<admission::Lease>(admitted));  // held until the answer is relayed
+    const std::uint32_t b = f.lease.backend();
     upstream::PoolMember& m = *pool.members[b];
     input.tried[b] = true;
     f.rec.backend = static_cast<std::int32_t>(b);
@@ -338,10 +344,13 @@ net::awaitable<Completion> forward(Forward& f) {
     head.clear();
     const http1::ForwardContext fwd{m.backend->authority, m.backend->path_prefix, req.client_ip, req.request_id, req.client_tls};
     http1::build_upstream_head(head, req.msg, req.facts.origin_target, fwd, body.size(), with_body);
-    ExchangeResult ex;
+    ExchangeResult& ex = f.ex;  // exchange() starts it afresh (a retry closes the previous connection)
     std::shared_ptr<const upstream::Backend> backend = m.backend;
     co_await exchange(f.ctx.pool, backend, head, body, is_head, cfg.timeouts, parser, ex);
-    if (watch.gone()) co_return finish(f.rec, 499, false);  // ex.conn closes with this frame
+    if (watch.gone()) {
+      ex.conn.reset();  // closing is the backend's cancel signal
+      co_return finish(f.rec, 499, false);
+    }
 
     const bool can_retry = f.rec.retries < max_retries;
     if (ex.error) {
@@ -367,7 +376,9 @@ net::awaitable<Completion> forward(Forward& f) {
       f.ctx.gw.metrics.record_retry(f.backend_id(b));
       continue;  // the unread answer is dropped with its connection
     }
-    co_return co_await relay(f, m, *parser, ex, input.model_hash);
+    f.relay_member = b;  // dispatch() relays it, once this frame is gone
+    f.model_hash = input.model_hash;
+    co_return Completion{};
   }
 }
 
@@ -424,7 +435,16 @@ net::awaitable<Completion> dispatch(Forward& f) {
     co_return co_await answer_text(req, 200, "text/plain; charset=utf-8", "Ollama is running");
   }
   try {
-    co_return co_await forward(f);
+    const Completion done = co_await forward(f);
+    if (!f.relay_member) co_return done;
+    netio::DisconnectWatch& watch = *req.watch;
+    const auto armed = watch.arm();
+    if (watch.gone()) {
+      f.ex.conn.reset();
+      co_return finish(f.rec, 499, false);
+    }
+    upstream::PoolMember& m = *f.snap->pools[static_cast<std::size_t>(f.rec.pool)].members[*f.relay_member];
+    co_return co_await relay(f, m, *f.parser, f.ex, f.model_hash);
   } catch (const boost::system::system_error&) {
     // After the watch cancelled this coroutine, Asio throws operation_aborted from the next operation
     // it awaits (throw_if_cancelled): a client that left between two operations ends up here.

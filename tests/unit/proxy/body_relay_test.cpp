@@ -44,7 +44,7 @@ Outcome run_relay(const std::string& upstream_bytes, std::size_t read_size, bool
     auto [ec, n] = co_await http::async_read_header(up, buffer, p, use_tuple);
     EXPECT_FALSE(ec) << ec.message();
     std::array<char, 64> buf;
-    out.result = co_await relay_response(client, head, framing, up, buffer, p,
+    out.result = co_await relay_response(client, std::string(head), framing, up, buffer, p,
                                          RelayTimeouts{std::chrono::seconds(5), std::chrono::seconds(5)},
                                          std::span<char>(buf));
     if (out.result.end == RelayEnd::kUpstreamFailed && framing == ClientFraming::kChunked) {
