@@ -19,7 +19,7 @@ PACKAGES=(
   # make test and drive every contender, so the peers are test dependencies too (small packages).
   python3 wrk haproxy nginx-light
 )
-BENCH_PACKAGES=(nghttp2-client gnuplot-nox linux-perf)
+BENCH_PACKAGES=(nghttp2-client gnuplot-nox linux-perf valgrind strace)
 FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 
 want=("${PACKAGES[@]}")
