@@ -1,5 +1,6 @@
 #include "proxy/upstream_exchange.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "upstream/backend.hpp"
@@ -10,6 +11,32 @@ namespace {
 bool closed_early(const error_code& ec) {
   return ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset ||
          ec == net::error::broken_pipe || ec == net::error::connection_aborted;
+}
+
+// Reads until `parser` has the response head, leaving any body bytes in `buffer` (the parser is not
+// eager). By hand rather than http::async_read_header: its two composed operations (read_op over
+// read_some_op, each tracking work on a type-erased executor) cost more than the read itself on a small
+// answer (issue 8). Errors as Beast's: end_of_stream when the backend closed before sending anything,
+// partial_message when it closed mid-head, the parser's own for a bad or oversized head.
+net::awaitable<error_code> read_response_head(TcpStream& stream, beast::flat_buffer& buffer, ResponseParser& parser) {
+  for (;;) {
+    if (buffer.size() > 0) {
+      error_code ec;
+      buffer.consume(parser.put(buffer.data(), ec));
+      if (ec && ec != http::error::need_more) co_return ec;
+      if (parser.is_header_done()) co_return error_code{};
+    }
+    const std::size_t room = std::max<std::size_t>(512, buffer.capacity() - buffer.size());
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(room));
+    buffer.commit(n);
+    if (ec == net::error::eof) {
+      if (!parser.got_some() && buffer.size() == 0) co_return error_code(http::error::end_of_stream);
+      error_code eof;
+      parser.put_eof(eof);
+      co_return eof ? eof : error_code(http::error::partial_message);
+    }
+    if (ec) co_return ec;
+  }
 }
 
 void fail(ExchangeResult& out, ErrorKind kind, upstream::Outcome outcome) {
@@ -61,7 +88,7 @@ net::awaitable<void> exchange(upstream::ConnectionPool& pool, const std::shared_
       parser->body_limit(boost::none);  // streams are unbounded; the default 8 MB would cut them
       parser->header_limit(64 * 1024);
       if (head_request) parser->skip(true);
-      auto [rec, rn] = co_await http::async_read_header(stream, out.conn->buffer, *parser);
+      const error_code rec = co_await read_response_head(stream, out.conn->buffer, *parser);
       if (rec) {
         if (rec == beast::error::timeout) {
           fail(out, ErrorKind::kUpstreamFirstByteTimeout, Outcome::kTimeout);
