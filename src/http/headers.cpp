@@ -11,10 +11,6 @@
 namespace corral::http1 {
 namespace {
 
-constexpr std::array<std::string_view, 9> kHopByHop{
-    "connection", "keep-alive", "proxy-connection", "te", "transfer-encoding",
-    "upgrade",    "trailer",    "proxy-authorization", "proxy-authenticate"};
-
 bool in(std::string_view name, auto const& list) {
   return std::any_of(list.begin(), list.end(), [&](std::string_view s) { return common::ascii_iequals(s, name); });
 }
@@ -85,7 +81,6 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
 
 }  // namespace
 
-bool is_hop_by_hop(std::string_view name) { return in(name, kHopByHop); }
 
 bool nominated_by_connection(const http::fields& fields, std::string_view name) {
   const auto range = fields.equal_range(http::field::connection);

@@ -16,10 +16,6 @@
 
 namespace corral::http1 {
 
-/// True for a field no proxy forwards (Connection, Keep-Alive, Proxy-Connection, TE, Transfer-Encoding,
-/// Upgrade, Trailer, Proxy-Authorization, Proxy-Authenticate), case-insensitive.
-[[nodiscard]] bool is_hop_by_hop(std::string_view name);
-
 /// True when `name` is one of the tokens listed in the message's Connection field(s).
 [[nodiscard]] bool nominated_by_connection(const http::fields& fields, std::string_view name);
 
