@@ -14,12 +14,12 @@
 
 namespace corral::admin {
 
-/// The whole response for `path` when it is one of the pages above for this listener, else nullopt.
-/// GET and HEAD only (other methods get 405). Worker thread; `pool` is the worker's.
 /// True when `path` is one of the pages answer_observability serves: checked first, so that the
 /// requests of the fleet (every other path) do not pay for a coroutine frame.
 [[nodiscard]] bool is_observability_page(const proxy::GatewayState& gw, std::string_view path, bool admin_listener);
 
+/// The whole response for `path` when it is one of the pages above for this listener, else nullopt.
+/// GET and HEAD only (other methods get 405). Worker thread; `pool` is the worker's.
 net::awaitable<std::optional<std::string>> answer_observability(proxy::GatewayState& gw, upstream::ConnectionPool& pool,
                                                                 const http::request<http::string_body>& msg,
                                                                 std::string_view path, bool keep_alive,

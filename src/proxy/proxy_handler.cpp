@@ -101,7 +101,7 @@ struct Forward {
   // gone, so that an open stream does not keep it (about 2 KiB of locals per stream, issue 8).
   std::optional<ResponseParser> parser;
   ExchangeResult ex;
-  std::optional<std::uint32_t> relay_member;  ///< set when ex/parser hold an answer to relay
+  bool answered = false;   ///< ex/parser hold the answer of the backend `lease` names, to be relayed
   admission::Lease lease;  ///< the backend's slot: taken by forward(), held until the relay ends
   std::uint64_t model_hash = 0;
 
@@ -135,10 +135,14 @@ void take_final_counts(RequestRecord& rec, const TailWindow& tail) {
   rec.load_duration = c.load_duration;
 }
 
-// Writes the response head and relays the body; accounts and says whether the connection goes on.
-net::awaitable<Completion> relay(Forward& f, upstream::PoolMember& m, ResponseParser& p, ExchangeResult& ex,
-                                 std::uint64_t model_hash) {
+// Writes the response head and relays the body of the answer forward() left in `f`; accounts and says
+// whether the connection goes on.
+net::awaitable<Completion> relay(Forward& f) {
   ClientRequest& req = f.req;
+  upstream::PoolMember& m = *f.snap->pools[static_cast<std::size_t>(f.rec.pool)].members[f.lease.backend()];
+  ResponseParser& p = *f.parser;
+  ExchangeResult& ex = f.ex;
+  const std::uint64_t model_hash = f.model_hash;
   const config::Config& cfg = *f.snap->config;
   const auto& upstream = p.get();
   const unsigned status = upstream.result_int();
@@ -376,7 +380,7 @@ net::awaitable<Completion> forward(Forward& f) {
       f.ctx.gw.metrics.record_retry(f.backend_id(b));
       continue;  // the unread answer is dropped with its connection
     }
-    f.relay_member = b;  // dispatch() relays it, once this frame is gone
+    f.answered = true;  // dispatch() relays it, once this frame is gone
     f.model_hash = input.model_hash;
     co_return Completion{};
   }
@@ -436,15 +440,14 @@ net::awaitable<Completion> dispatch(Forward& f) {
   }
   try {
     const Completion done = co_await forward(f);
-    if (!f.relay_member) co_return done;
+    if (!f.answered) co_return done;
     netio::DisconnectWatch& watch = *req.watch;
     const auto armed = watch.arm();
     if (watch.gone()) {
       f.ex.conn.reset();
       co_return finish(f.rec, 499, false);
     }
-    upstream::PoolMember& m = *f.snap->pools[static_cast<std::size_t>(f.rec.pool)].members[*f.relay_member];
-    co_return co_await relay(f, m, *f.parser, f.ex, f.model_hash);
+    co_return co_await relay(f);
   } catch (const boost::system::system_error&) {
     // After the watch cancelled this coroutine, Asio throws operation_aborted from the next operation
     // it awaits (throw_if_cancelled): a client that left between two operations ends up here.
