@@ -88,7 +88,7 @@ FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 30
 FUZZ_SRCS := fuzz/fuzz_request_head.cpp src/http/request_checks.cpp src/common/error.cpp src/routing/router.cpp \
              src/routing/request_info.cpp src/routing/model_name.cpp src/common/model_name.cpp src/common/units.cpp \
-             src/lb/hash.cpp
+             src/common/hash.cpp
 
 $(FUZZ_BUILD)/fuzz_request_head: $(FUZZ_SRCS) $(wildcard src/http/*.hpp src/routing/*.hpp src/common/*.hpp)
 	@scripts/install-deps.sh --fuzz

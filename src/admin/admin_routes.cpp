@@ -10,7 +10,7 @@ namespace {
 
 enum class Page { kNone, kHtml, kMetrics, kStatus, kScale };
 
-Page page_for(const proxy::GatewayState& gw, std::string_view path, bool admin_listener) {
+Page page_for(const gateway::GatewayState& gw, std::string_view path, bool admin_listener) {
   if (path == "/corral/") return Page::kHtml;
   if (path == "/corral/api/status") return Page::kStatus;
   if (path == "/corral/api/scale") return Page::kScale;
@@ -20,17 +20,17 @@ Page page_for(const proxy::GatewayState& gw, std::string_view path, bool admin_l
 }
 
 // The advisor keeps state and is not thread-safe: it runs on the control thread.
-net::awaitable<std::string> run_scale(proxy::GatewayState* gw) {
+net::awaitable<std::string> run_scale(gateway::GatewayState* gw) {
   co_return gw->scale ? gw->scale() : std::string(R"({"pools":[]})");
 }
 
 }  // namespace
 
-bool is_observability_page(const proxy::GatewayState& gw, std::string_view path, bool admin_listener) {
+bool is_observability_page(const gateway::GatewayState& gw, std::string_view path, bool admin_listener) {
   return page_for(gw, path, admin_listener) != Page::kNone;
 }
 
-net::awaitable<std::optional<std::string>> answer_observability(proxy::GatewayState& gw, upstream::ConnectionPool& pool,
+net::awaitable<std::optional<std::string>> answer_observability(gateway::GatewayState& gw, upstream::ConnectionPool& pool,
                                                                 const http::request<http::string_body>& msg,
                                                                 std::string_view path, bool keep_alive,
                                                                 bool admin_listener) {

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "models/loading_report.hpp"
-#include "proxy/aggregate.hpp"
+#include "upstream/http_get.hpp"
 #include "shared_state/rate_limit_counts.hpp"
 #include "shared_state/shared_store.hpp"
 #include "upstream/backend.hpp"
@@ -86,7 +86,7 @@ void add_vram(json::object& w, const upstream::Backend& b, const config::Backend
 }
 
 // The rate limiter's refusals and the shared store's health, for set_admission_totals().
-metrics::AdmissionTotals admission_totals(const proxy::GatewayState& gw) {
+metrics::AdmissionTotals admission_totals(const gateway::GatewayState& gw) {
   metrics::AdmissionTotals t;
   const auto limited = shared_state::rate_limit_totals();
   t.key_requests = limited.key_requests;
@@ -104,7 +104,7 @@ metrics::AdmissionTotals admission_totals(const proxy::GatewayState& gw) {
 
 }  // namespace
 
-void refresh_gauges(proxy::GatewayState& gw) {
+void refresh_gauges(gateway::GatewayState& gw) {
   const auto snap = gw.registry.current();
   const auto ids = gw.metric_ids.load();
   if (!ids || ids->generation != snap->generation) return;
@@ -132,7 +132,7 @@ void refresh_gauges(proxy::GatewayState& gw) {
   gw.metrics.set_admission_totals(admission_totals(gw));
 }
 
-net::awaitable<std::string> fleet_status_json(proxy::GatewayState& gw, upstream::ConnectionPool& pool) {
+net::awaitable<std::string> fleet_status_json(gateway::GatewayState& gw, upstream::ConnectionPool& pool) {
   const auto snap = gw.registry.current();
   const std::int64_t now = upstream::steady_ns();
   std::vector<std::shared_ptr<const upstream::Backend>> targets;
@@ -143,7 +143,7 @@ net::awaitable<std::string> fleet_status_json(proxy::GatewayState& gw, upstream:
       if (asked.back()) targets.push_back(m->backend);
     }
   }
-  const auto ps = co_await proxy::fetch_from_all(pool, targets, "/api/ps", kPsTimeout);
+  const auto ps = co_await upstream::fetch_from_all(pool, targets, "/api/ps", kPsTimeout);
 
   json::object root;
   const auto wall = std::chrono::system_clock::now();

@@ -7,16 +7,16 @@
 #include <string>
 
 #include "common/asio.hpp"
-#include "proxy/gateway_state.hpp"
+#include "gateway/gateway_state.hpp"
 #include "upstream/connection_pool.hpp"
 
 namespace corral::admin {
 
 /// Sets the scrape-time gauges from the current snapshot. Any thread (atomic stores only).
-void refresh_gauges(proxy::GatewayState& gw);
+void refresh_gauges(gateway::GatewayState& gw);
 
 /// Builds /corral/api/status. Reads each healthy backend's /api/ps (in parallel, short deadline) for
 /// the models it holds and their VRAM, on `pool` (the calling worker's).
-net::awaitable<std::string> fleet_status_json(proxy::GatewayState& gw, upstream::ConnectionPool& pool);
+net::awaitable<std::string> fleet_status_json(gateway::GatewayState& gw, upstream::ConnectionPool& pool);
 
 }  // namespace corral::admin

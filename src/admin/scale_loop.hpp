@@ -12,7 +12,7 @@
 
 #include "common/asio.hpp"
 #include "metrics/scale_advisor.hpp"
-#include "proxy/gateway_state.hpp"
+#include "gateway/gateway_state.hpp"
 
 namespace corral::admin {
 
@@ -21,7 +21,7 @@ class ScaleLoop final {
   /// The seed's cadence (15 s): often enough for an HPA, rare enough to be free.
   static constexpr std::chrono::seconds kInterval{15};
 
-  explicit ScaleLoop(proxy::GatewayState& gw) : gw_(gw) {}
+  explicit ScaleLoop(gateway::GatewayState& gw) : gw_(gw) {}
 
   /// One observation of every pool now; returns `{"pools":[...]}` (docs/observability.md). Control thread.
   std::string evaluate();
@@ -30,7 +30,7 @@ class ScaleLoop final {
   void stop();
 
  private:
-  proxy::GatewayState& gw_;
+  gateway::GatewayState& gw_;
   metrics::ScaleAdvisor advisor_;
   std::unique_ptr<SteadyTimer> timer_;
   bool stopped_ = false;

@@ -14,8 +14,8 @@
 #include "net/listener.hpp"
 #include "net/worker.hpp"
 #include "observe/access_log.hpp"
-#include "proxy/gateway_state.hpp"
-#include "proxy/metric_ids.hpp"
+#include "gateway/gateway_state.hpp"
+#include "gateway/metric_ids.hpp"
 #include "upstream/health_checker.hpp"
 
 namespace corral::app {
@@ -45,7 +45,7 @@ struct Server::Impl {
   std::string config_path;
   unsigned threads;
   net::io_context control{1};
-  proxy::GatewayState gw;
+  gateway::GatewayState gw;
   auth::Gatekeeper gatekeeper{config};  // before `workers`: their connections use it until destroyed
   std::vector<std::unique_ptr<netio::Worker>> workers;
   std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
@@ -74,7 +74,7 @@ std::optional<std::string> Server::Impl::reload() {
     next.admin.listen = config.admin.listen;
     next.threads = config.threads;
     gw.registry.apply(next);
-    proxy::publish_metric_ids(gw);
+    gateway::publish_metric_ids(gw);
     gw.metrics.record_config_reload(true);
     if (next.access_log.path != config.access_log.path || next.access_log.level != config.access_log.level) {
       log::warn("reload: `access_log` changed; it applies after a restart");
@@ -171,7 +171,7 @@ int Server::run() {
   s.gw.control = s.control.get_executor();
   s.gw.admin_listener = !s.config.admin.listen.empty();
   s.gw.access_log = std::make_unique<observe::AccessLog>(s.config.access_log);
-  proxy::publish_metric_ids(s.gw);
+  gateway::publish_metric_ids(s.gw);
   if (!s.config_path.empty()) s.gw.reload = [&s] { return s.reload(); };
   s.start_workers();
   std::vector<netio::Worker*> workers;

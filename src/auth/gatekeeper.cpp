@@ -1,5 +1,7 @@
 #include "auth/gatekeeper.hpp"
 
+#include "auth/bucket_ops.hpp"
+
 #include "config/endpoint_address.hpp"
 #include "routing/model_name.hpp"
 #include "routing/request_info.hpp"
@@ -13,9 +15,9 @@ std::string_view field(const http::fields& fields, http::field name) {
 }
 
 KeyStore key_store(const config::Config& c) {
-  AuthConfig resolved = c.auth;
+  config::AuthConfig resolved = c.auth;
   const auto hp = config::parse_host_port(c.listen);
-  resolved.enabled = auth_enabled(c.auth, hp ? std::string_view(hp->host) : std::string_view{});
+  resolved.enabled = config::auth_enabled(c.auth, hp ? std::string_view(hp->host) : std::string_view{});
   return KeyStore(resolved);
 }
 
@@ -43,7 +45,7 @@ std::string model_of(const routing::Route& route, std::string& body) {
   return {};
 }
 
-std::string_view bucket_kind(const std::vector<BucketOp>& ops, std::size_t index) {
+std::string_view bucket_kind(const std::vector<ratelimit::BucketOp>& ops, std::size_t index) {
   const std::string& name = ops[index].key;
   if (name.starts_with("ip:")) return "too many requests from this client address";
   if (name.ends_with(":tok")) return "token budget of this API key exhausted";
@@ -56,7 +58,7 @@ AccessPolicy::AccessPolicy(std::shared_ptr<const config::Config> c)
     : config(std::move(c)), keys(key_store(*config)), trusted(config->trusted_proxies.cidrs), matcher(*config) {}
 
 Gatekeeper::Gatekeeper(const config::Config& initial)
-    : local_(std::make_shared<LocalRateLimiter>(initial.rate_limits.max_buckets)) {
+    : local_(std::make_shared<ratelimit::LocalRateLimiter>(initial.rate_limits.max_buckets)) {
   if (initial.redis) shared_ = std::make_unique<shared_state::SharedStore>(*initial.redis, local_);
 }
 
@@ -81,7 +83,7 @@ std::shared_ptr<const AccessPolicy> Gatekeeper::policy(const std::shared_ptr<con
 }
 
 std::string Gatekeeper::client_ip(const AccessPolicy& policy, const IpAddress& peer, const http::fields& fields) {
-  return normalize(client_address(normalize(peer), fields, policy.trusted)).to_string();
+  return common::normalize(client_address(common::normalize(peer), fields, policy.trusted)).to_string();
 }
 
 Verdict Gatekeeper::check_admin(std::shared_ptr<const AccessPolicy> policy, const http::fields& fields) {
@@ -121,12 +123,12 @@ net::awaitable<Verdict> Gatekeeper::check(std::shared_ptr<const AccessPolicy> po
   // lookup nor an address-to-text conversion (about 2k instructions a request, issue 8).
   v.client_ip = policy->trusted.contains(peer) ? client_ip(*policy, peer, msg) : std::string(peer_text);
   if (v.admitted()) {
-    const std::vector<BucketOp> ops = request_ops(auth.key, v.client_ip, policy->config->rate_limits);
+    const std::vector<ratelimit::BucketOp> ops = request_ops(auth.key, v.client_ip, policy->config->rate_limits);
     if (!ops.empty()) {
       // Made before the co_await statement: GCC 12 double-destroys non-trivial temporaries in co_await
       // full-expressions, so the awaitable is a named local and its arguments are gone already.
       auto deciding = shared_state::SharedStore::decide(shared_.get(), *local_, ops);
-      const RateDecision d = co_await std::move(deciding);
+      const ratelimit::RateDecision d = co_await std::move(deciding);
       if (!d.allowed) {
         v.status = 429;
         v.message = std::string(bucket_kind(ops, d.refused_by));
@@ -139,7 +141,7 @@ net::awaitable<Verdict> Gatekeeper::check(std::shared_ptr<const AccessPolicy> po
 }
 
 void Gatekeeper::charge(const ApiKey* key, std::uint64_t tokens) {
-  std::vector<BucketOp> ops = charge_ops(key, tokens);
+  std::vector<ratelimit::BucketOp> ops = charge_ops(key, tokens);
   if (ops.empty()) return;
   if (shared_) {
     shared_->charge(std::move(ops));

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "auth/key_store.hpp"
-#include "auth/rate_limiter.hpp"
+#include "ratelimit/rate_limiter.hpp"
 #include "auth/trusted_proxies.hpp"
 #include "common/asio.hpp"
 #include "config/config.hpp"
@@ -67,7 +67,7 @@ class Gatekeeper final {
 
   /// Runs every check for a request on the public listener. The body is read only when the key has allow
   /// lists and the route names the model in the body; its capacity may grow by routing::kBodyPadding.
-  /// `peer` is normalized (auth::normalize) and `peer_text` is its text.
+  /// `peer` is normalized (common::normalize) and `peer_text` is its text.
   [[nodiscard]] net::awaitable<Verdict> check(std::shared_ptr<const AccessPolicy> policy, const IpAddress& peer,
                                               std::string_view peer_text,
                                               http::request<http::string_body>& msg, const routing::Route& route);
@@ -84,12 +84,12 @@ class Gatekeeper final {
   /// sweep() every 10 s, forever (co_spawn on the control thread; ends with its io_context).
   net::awaitable<void> sweep_loop();
 
-  [[nodiscard]] LocalRateLimiter& local() { return *local_; }
+  [[nodiscard]] ratelimit::LocalRateLimiter& local() { return *local_; }
   /// nullptr without `redis`.
   [[nodiscard]] shared_state::SharedStore* shared() { return shared_.get(); }
 
  private:
-  std::shared_ptr<LocalRateLimiter> local_;
+  std::shared_ptr<ratelimit::LocalRateLimiter> local_;
   std::unique_ptr<shared_state::SharedStore> shared_;
   std::mutex mu_;  // guards current_ rebuilds only; readers take it briefly to copy the pointer
   std::shared_ptr<const AccessPolicy> current_;

@@ -7,18 +7,12 @@
 #include <stdexcept>
 #include <unordered_set>
 
+#include "common/hex.hpp"
 #include "routing/model_matcher.hpp"
 #include "routing/model_name.hpp"
 
 namespace corral::auth {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool ascii_iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -38,17 +32,6 @@ bool model_allowed(const std::string& pattern, std::string_view model_key) {
 
 }  // namespace
 
-bool parse_sha256_hex(std::string_view hex, std::array<unsigned char, 32>& out) {
-  if (hex.size() != 64) return false;
-  for (std::size_t i = 0; i < 32; ++i) {
-    const int hi = hex_value(hex[2 * i]);
-    const int lo = hex_value(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<unsigned char>(hi << 4 | lo);
-  }
-  return true;
-}
-
 std::string_view bearer_token(std::string_view value) {
   while (!value.empty() && is_space(value.front())) value.remove_prefix(1);
   while (!value.empty() && is_space(value.back())) value.remove_suffix(1);
@@ -64,7 +47,7 @@ std::string_view bearer_token(std::string_view value) {
   return value;
 }
 
-KeyStore::KeyStore(const AuthConfig& config) : enabled_(config.enabled.value_or(true)) {
+KeyStore::KeyStore(const config::AuthConfig& config) : enabled_(config.enabled.value_or(true)) {
   std::unordered_set<std::string> names;
   std::unordered_set<std::string> digests;
   keys_.reserve(config.keys.size());
@@ -73,7 +56,7 @@ KeyStore::KeyStore(const AuthConfig& config) : enabled_(config.enabled.value_or(
     if (!names.insert(kc.name).second) throw std::invalid_argument("auth.keys: duplicate name '" + kc.name + "'");
     ApiKey key;
     key.name = kc.name;
-    if (!parse_sha256_hex(kc.sha256, key.digest)) {
+    if (!common::parse_sha256_hex(kc.sha256, key.digest)) {
       throw std::invalid_argument("auth.keys '" + kc.name +
                                   "': sha256 must be 64 hex digits (run `corral hash-key`)");
     }

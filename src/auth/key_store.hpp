@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "auth/auth_config.hpp"
+#include "config/auth_config.hpp"
 
 namespace corral::auth {
 
@@ -18,12 +18,12 @@ namespace corral::auth {
 struct ApiKey {
   std::string name;
   std::array<unsigned char, 32> digest{};
-  Role role = Role::kUser;
+  config::Role role = config::Role::kUser;
   std::vector<std::string> allowed_pools;   ///< globs; empty = all
   std::vector<std::string> allowed_models;  ///< globs on the model key; empty = all
-  KeyLimits limits;
+  config::KeyLimits limits;
 
-  [[nodiscard]] bool is_admin() const { return role == Role::kAdmin; }
+  [[nodiscard]] bool is_admin() const { return role == config::Role::kAdmin; }
 };
 
 struct AuthResult {
@@ -44,7 +44,7 @@ class KeyStore final {
   KeyStore() = default;
   /// Validates `config` (unique names, unique 64-hex-digit digests) and throws std::invalid_argument with a
   /// message naming the key on error (control plane: the loader reports it and keeps the old config).
-  explicit KeyStore(const AuthConfig& config);
+  explicit KeyStore(const config::AuthConfig& config);
 
   [[nodiscard]] bool enabled() const { return enabled_; }
 
@@ -74,8 +74,5 @@ class KeyStore final {
 /// The token of `Bearer <token>` (scheme case-insensitive, spaces trimmed), or an empty view when the
 /// value is not a Bearer credential.
 [[nodiscard]] std::string_view bearer_token(std::string_view authorization_header);
-
-/// Parses 64 hex digits (either case) into a digest; false when malformed.
-[[nodiscard]] bool parse_sha256_hex(std::string_view hex, std::array<unsigned char, 32>& out);
 
 }  // namespace corral::auth

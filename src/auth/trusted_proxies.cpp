@@ -6,25 +6,10 @@
 namespace corral::auth {
 namespace {
 
-std::array<unsigned char, 16> to_v6_bytes(const IpAddress& address) {
-  const IpAddress a = normalize(address);
-  if (a.is_v4()) return boost::asio::ip::make_address_v6(boost::asio::ip::v4_mapped, a.to_v4()).to_bytes();
-  return a.to_v6().to_bytes();
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-std::optional<IpAddress> parse_ip(std::string_view text) {
-  boost::system::error_code ec;
-  const auto a = boost::asio::ip::make_address(std::string(text), ec);
-  if (ec) return std::nullopt;
-  // Zone ids ("fe80::1%eth0") name an interface of the sender, meaningless here.
-  if (a.is_v6() && a.to_v6().scope_id() != 0) return std::nullopt;
-  return normalize(a);
 }
 
 bool valid_port(std::string_view p) {
@@ -35,50 +20,9 @@ bool valid_port(std::string_view p) {
 
 }  // namespace
 
-IpAddress normalize(const IpAddress& address) {
-  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
-    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6());
-  }
-  return address;
-}
-
-bool Cidr::contains(const IpAddress& address) const {
-  const auto b = to_v6_bytes(address);
-  unsigned bits = prefix;
-  for (std::size_t i = 0; i < 16 && bits > 0; ++i) {
-    const unsigned take = bits >= 8 ? 8 : bits;
-    const auto mask = static_cast<unsigned char>(0xFF << (8 - take));
-    if ((b[i] & mask) != (bytes[i] & mask)) return false;
-    bits -= take;
-  }
-  return true;
-}
-
-std::optional<Cidr> parse_cidr(std::string_view text) {
-  text = trim(text);
-  const auto slash = text.find('/');
-  const auto ip = parse_ip(text.substr(0, slash));
-  if (!ip) return std::nullopt;
-  const unsigned width = ip->is_v4() ? 32 : 128;
-  unsigned prefix = width;
-  if (slash != std::string_view::npos) {
-    const auto p = text.substr(slash + 1);
-    const auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), prefix);
-    if (p.empty() || ec != std::errc() || ptr != p.data() + p.size() || prefix > width) return std::nullopt;
-  }
-  Cidr cidr;
-  cidr.bytes = to_v6_bytes(*ip);
-  cidr.prefix = prefix + (128 - width);
-  // Host bits must be zero.
-  for (unsigned bit = cidr.prefix; bit < 128; ++bit) {
-    if (cidr.bytes[bit / 8] & (0x80 >> (bit % 8))) return std::nullopt;
-  }
-  return cidr;
-}
-
 CidrSet::CidrSet(const std::vector<std::string>& cidrs) {
   for (const auto& text : cidrs) {
-    auto cidr = parse_cidr(text);
+    auto cidr = common::parse_cidr(text);
     if (!cidr) throw std::invalid_argument("trusted_proxies: not a CIDR: '" + text + "'");
     cidrs_.push_back(*cidr);
   }
@@ -99,7 +43,7 @@ std::optional<IpAddress> parse_forwarded_element(std::string_view text) {
     if (close == std::string_view::npos) return std::nullopt;
     const auto rest = text.substr(close + 1);
     if (!rest.empty() && (rest.front() != ':' || !valid_port(rest.substr(1)))) return std::nullopt;
-    auto ip = parse_ip(text.substr(1, close - 1));
+    auto ip = common::parse_ip(text.substr(1, close - 1));
     if (!ip || !ip->is_v6()) return std::nullopt;
     return ip;
   }
@@ -107,15 +51,15 @@ std::optional<IpAddress> parse_forwarded_element(std::string_view text) {
   if (colon != std::string_view::npos && text.find(':', colon + 1) == std::string_view::npos) {
     // "1.2.3.4:5678": one colon can only be an IPv4 address with a port.
     if (!valid_port(text.substr(colon + 1))) return std::nullopt;
-    auto ip = parse_ip(text.substr(0, colon));
+    auto ip = common::parse_ip(text.substr(0, colon));
     if (!ip || !ip->is_v4()) return std::nullopt;
     return ip;
   }
-  return parse_ip(text);
+  return common::parse_ip(text);
 }
 
 IpAddress client_address(const IpAddress& peer, std::string_view xff, const CidrSet& trusted) {
-  IpAddress current = normalize(peer);
+  IpAddress current = common::normalize(peer);
   if (xff.empty() || !trusted.contains(current)) return current;
   std::size_t end = xff.size();
   while (true) {

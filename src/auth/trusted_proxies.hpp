@@ -15,21 +15,11 @@
 #include <string_view>
 #include <vector>
 
+#include "common/ip_network.hpp"
+
 namespace corral::auth {
 
 using IpAddress = boost::asio::ip::address;
-
-/// One network: 16 bytes (IPv4 as IPv4-mapped IPv6) and a prefix length over those 128 bits.
-struct Cidr {
-  std::array<unsigned char, 16> bytes{};
-  unsigned prefix = 0;
-
-  [[nodiscard]] bool contains(const IpAddress& address) const;
-};
-
-/// Parses `10.0.0.0/8`, `192.168.1.7` (a /32), `fd00::/8`, `::1`. Host bits set below the prefix are an
-/// error (`10.0.0.1/8` is usually a typo). nullopt when malformed.
-[[nodiscard]] std::optional<Cidr> parse_cidr(std::string_view text);
 
 class CidrSet final {
  public:
@@ -41,11 +31,8 @@ class CidrSet final {
   [[nodiscard]] bool empty() const { return cidrs_.empty(); }
 
  private:
-  std::vector<Cidr> cidrs_;
+  std::vector<common::Cidr> cidrs_;
 };
-
-/// IPv4-mapped IPv6 (`::ffff:1.2.3.4`, what a dual-stack socket reports) as plain IPv4; others unchanged.
-[[nodiscard]] IpAddress normalize(const IpAddress& address);
 
 /// Parses one X-Forwarded-For element: an IP, optionally `[v6]`, `v4:port` or `[v6]:port`. nullopt otherwise.
 [[nodiscard]] std::optional<IpAddress> parse_forwarded_element(std::string_view text);

@@ -11,10 +11,10 @@
 #include <string_view>
 #include <vector>
 
-#include "auth/auth_config.hpp"
-#include "observe/access_log_config.hpp"
-#include "shared_state/redis_config.hpp"
-#include "tls/tls_config.hpp"
+#include "config/auth_config.hpp"
+#include "config/access_log_config.hpp"
+#include "config/redis_config.hpp"
+#include "config/tls_config.hpp"
 
 namespace corral::config {
 
@@ -137,7 +137,7 @@ struct AdminConfig {
   /// the admin calls live there and nowhere else.
   std::string listen;
   /// `admin.tls` (optional): TLS termination on the admin listener (docs/security.md).
-  tls::TlsConfig tls;
+  config::TlsConfig tls;
 };
 
 /// `queue`: each pool's bounded FIFO of requests waiting for a backend slot.
@@ -267,8 +267,8 @@ struct Config {
   std::uint32_t threads = 0;
   /// `admin`: see AdminConfig.
   AdminConfig admin;
-  /// `access_log`: see observe::AccessLogConfig.
-  observe::AccessLogConfig access_log;
+  /// `access_log`: see config::AccessLogConfig.
+  config::AccessLogConfig access_log;
   /// `pools` (list, at least one): see PoolConfig.
   std::vector<PoolConfig> pools;
   /// `models` (list, default empty): model -> pool rules, first match wins; see ModelRoute.
@@ -297,15 +297,15 @@ struct Config {
   /// `placement`: see PlacementConfig.
   PlacementConfig placement;
   /// `tls` (optional): TLS termination on the public listener (docs/security.md).
-  tls::TlsConfig tls;
-  /// `auth` (optional): API keys; see auth::AuthConfig and docs/security.md.
-  auth::AuthConfig auth;
-  /// `rate_limits` (optional): per client address; see auth::RateLimitConfig.
-  auth::RateLimitConfig rate_limits;
+  config::TlsConfig tls;
+  /// `auth` (optional): API keys; see config::AuthConfig and docs/security.md.
+  config::AuthConfig auth;
+  /// `rate_limits` (optional): per client address; see config::RateLimitConfig.
+  config::RateLimitConfig rate_limits;
   /// `trusted_proxies` (list of CIDRs, default empty): peers whose X-Forwarded-For is believed.
-  auth::TrustedProxyConfig trusted_proxies;
-  /// `redis` (optional; absent = state is local): see shared_state::RedisConfig.
-  std::optional<shared_state::RedisConfig> redis;
+  config::TrustedProxyConfig trusted_proxies;
+  /// `redis` (optional; absent = state is local): see config::RedisConfig.
+  std::optional<config::RedisConfig> redis;
 
   /// Index into `pools` of the pool named `name`, or nullopt.
   [[nodiscard]] std::optional<std::size_t> pool_index(std::string_view name) const;

@@ -47,7 +47,7 @@ class Loader {
     if (auto n = root["listen"]) c.listen = listen_address(n, "listen");
     if (auto n = root["threads"]) c.threads = static_cast<std::uint32_t>(r_.unsigned_int(n, "threads", 0, 1024));
     if (auto n = root["admin"]) admin(n, c);
-    if (auto n = root["access_log"]) c.access_log = observe::load_access_log(r_, n);
+    if (auto n = root["access_log"]) c.access_log = config::load_access_log(r_, n);
     auto pools_node = root["pools"];
     if (!pools_node) r_.fail(root, "missing key 'pools' in the top level (at least one pool is required)");
     pools(pools_node, c);

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <set>
 
+#include "common/hex.hpp"
 #include "auth/key_store.hpp"
 #include "auth/trusted_proxies.hpp"
 
@@ -26,9 +27,9 @@ std::vector<std::string> string_list(const YamlReader& r, const YAML::Node& n, c
   return out;
 }
 
-auth::RequestLimit request_limit(const YamlReader& r, const YAML::Node& n, const std::string& path) {
+config::RequestLimit request_limit(const YamlReader& r, const YAML::Node& n, const std::string& path) {
   r.check_map(n, {"requests", "interval"}, path);
-  auth::RequestLimit l;
+  config::RequestLimit l;
   if (auto v = n["requests"]) l.requests = static_cast<std::uint32_t>(r.unsigned_int(v, path + ".requests", 0, 100'000'000));
   if (auto v = n["interval"]) l.interval = millis(r, v, path + ".interval");
   if (l.interval.count() <= 0) r.fail(n["interval"], path + ".interval: must be at least 1ms");
@@ -40,9 +41,9 @@ void require_readable(const YamlReader& r, const YAML::Node& n, const std::strin
   if (!std::ifstream(file, std::ios::binary)) r.fail(n, path + ": cannot read '" + file + "'");
 }
 
-auth::ApiKeyConfig api_key(const YamlReader& r, const YAML::Node& n, const std::string& path) {
+config::ApiKeyConfig api_key(const YamlReader& r, const YAML::Node& n, const std::string& path) {
   r.check_map(n, {"name", "sha256", "role", "allowed_pools", "allowed_models", "limits"}, path);
-  auth::ApiKeyConfig k;
+  config::ApiKeyConfig k;
   auto name = n["name"];
   if (!name) r.fail(n, "missing key 'name' in " + path);
   k.name = r.string(name, path + ".name");
@@ -51,15 +52,15 @@ auth::ApiKeyConfig api_key(const YamlReader& r, const YAML::Node& n, const std::
   if (!sha) r.fail(n, "missing key 'sha256' in " + path + " (print one with `corral hash-key`)");
   k.sha256 = r.string(sha, path + ".sha256");
   std::array<unsigned char, 32> digest{};
-  if (!auth::parse_sha256_hex(k.sha256, digest)) {
+  if (!common::parse_sha256_hex(k.sha256, digest)) {
     r.fail(sha, path + ".sha256: must be 64 hex digits, the SHA-256 of the key (`corral hash-key`)");
   }
   if (auto v = n["role"]) {
     const std::string role = r.string(v, path + ".role");
     if (role == "user") {
-      k.role = auth::Role::kUser;
+      k.role = config::Role::kUser;
     } else if (role == "admin") {
-      k.role = auth::Role::kAdmin;
+      k.role = config::Role::kAdmin;
     } else {
       r.fail(v, path + ".role: expected user or admin; got '" + role + "'");
     }
@@ -79,10 +80,10 @@ auth::ApiKeyConfig api_key(const YamlReader& r, const YAML::Node& n, const std::
 
 }  // namespace
 
-tls::TlsConfig load_tls(const YamlReader& r, const YAML::Node& n, std::string_view where) {
+config::TlsConfig load_tls(const YamlReader& r, const YAML::Node& n, std::string_view where) {
   const std::string path(where);
   r.check_map(n, {"cert_file", "key_file"}, path);
-  tls::TlsConfig t;
+  config::TlsConfig t;
   auto cert = n["cert_file"];
   auto key = n["key_file"];
   if (!cert || !key) r.fail(n, path + ": needs both cert_file and key_file");
@@ -104,9 +105,9 @@ void load_backend_tls(const YamlReader& r, const YAML::Node& n, const std::strin
   if (auto v = n["tls_verify"]) b.tls_verify = r.boolean(v, path + ".tls_verify");
 }
 
-auth::AuthConfig load_auth(const YamlReader& r, const YAML::Node& n) {
+config::AuthConfig load_auth(const YamlReader& r, const YAML::Node& n) {
   r.check_map(n, {"enabled", "keys"}, "auth");
-  auth::AuthConfig a;
+  config::AuthConfig a;
   if (auto v = n["enabled"]) a.enabled = r.boolean(v, "auth.enabled");
   if (auto keys = n["keys"]) {
     r.check_sequence(keys, "auth.keys");
@@ -114,7 +115,7 @@ auth::AuthConfig load_auth(const YamlReader& r, const YAML::Node& n) {
     std::set<std::string, std::less<>> digests;
     for (std::size_t i = 0; i < keys.size(); ++i) {
       const std::string path = "auth.keys[" + std::to_string(i) + "]";
-      auth::ApiKeyConfig k = api_key(r, keys[i], path);
+      config::ApiKeyConfig k = api_key(r, keys[i], path);
       if (!names.insert(k.name).second) r.fail(keys[i]["name"], path + ".name: duplicate key name '" + k.name + "'");
       std::string lower = k.sha256;
       for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -126,19 +127,19 @@ auth::AuthConfig load_auth(const YamlReader& r, const YAML::Node& n) {
   return a;
 }
 
-auth::RateLimitConfig load_rate_limits(const YamlReader& r, const YAML::Node& n) {
+config::RateLimitConfig load_rate_limits(const YamlReader& r, const YAML::Node& n) {
   r.check_map(n, {"per_ip", "max_buckets"}, "rate_limits");
-  auth::RateLimitConfig c;
+  config::RateLimitConfig c;
   if (auto v = n["per_ip"]) c.per_ip = request_limit(r, v, "rate_limits.per_ip");
   if (auto v = n["max_buckets"]) c.max_buckets = static_cast<std::uint32_t>(r.unsigned_int(v, "rate_limits.max_buckets", 16, 100'000'000));
   return c;
 }
 
-auth::TrustedProxyConfig load_trusted_proxies(const YamlReader& r, const YAML::Node& n) {
-  auth::TrustedProxyConfig t;
+config::TrustedProxyConfig load_trusted_proxies(const YamlReader& r, const YAML::Node& n) {
+  config::TrustedProxyConfig t;
   t.cidrs = string_list(r, n, "trusted_proxies");
   for (std::size_t i = 0; i < t.cidrs.size(); ++i) {
-    if (!auth::parse_cidr(t.cidrs[i])) {
+    if (!common::parse_cidr(t.cidrs[i])) {
       r.fail(n[i], "trusted_proxies[" + std::to_string(i) + "]: '" + t.cidrs[i] +
                        "' is not an address or CIDR with clear host bits (e.g. 10.0.0.0/8, fd00::/8)");
     }
@@ -146,23 +147,23 @@ auth::TrustedProxyConfig load_trusted_proxies(const YamlReader& r, const YAML::N
   return t;
 }
 
-shared_state::RedisConfig load_redis(const YamlReader& r, const YAML::Node& n) {
+config::RedisConfig load_redis(const YamlReader& r, const YAML::Node& n) {
   r.check_map(n, {"url", "timeout", "fail_mode", "connect_timeout", "command_timeout", "key_prefix", "reconnect_min",
                   "reconnect_max", "max_pending"},
               "redis");
-  shared_state::RedisConfig c;
+  config::RedisConfig c;
   auto url = n["url"];
   if (!url) r.fail(n, "missing key 'url' in redis");
   c.url = r.string(url, "redis.url");
   std::string error;
-  if (!shared_state::parse_redis_url(c.url, error)) r.fail(url, error);
+  if (!config::parse_redis_url(c.url, error)) r.fail(url, error);
   if (auto v = n["timeout"]) c.timeout = millis(r, v, "redis.timeout");
   if (auto v = n["fail_mode"]) {
     const std::string mode = r.string(v, "redis.fail_mode");
     if (mode == "open") {
-      c.fail_mode = shared_state::FailMode::kOpen;
+      c.fail_mode = config::FailMode::kOpen;
     } else if (mode == "closed") {
-      c.fail_mode = shared_state::FailMode::kClosed;
+      c.fail_mode = config::FailMode::kClosed;
     } else {
       r.fail(v, "redis.fail_mode: expected open or closed; got '" + mode + "'");
     }

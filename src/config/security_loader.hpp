@@ -15,16 +15,16 @@
 namespace corral::config {
 
 /// `tls` / `admin.tls` at `path`.
-[[nodiscard]] tls::TlsConfig load_tls(const YamlReader& r, const YAML::Node& n, std::string_view path);
+[[nodiscard]] config::TlsConfig load_tls(const YamlReader& r, const YAML::Node& n, std::string_view path);
 /// `tls_ca` and `tls_verify` of the backend at `path` (already parsed from its `url` into `b`).
 void load_backend_tls(const YamlReader& r, const YAML::Node& n, const std::string& path, BackendConfig& b);
 /// `auth`.
-[[nodiscard]] auth::AuthConfig load_auth(const YamlReader& r, const YAML::Node& n);
+[[nodiscard]] config::AuthConfig load_auth(const YamlReader& r, const YAML::Node& n);
 /// `rate_limits`.
-[[nodiscard]] auth::RateLimitConfig load_rate_limits(const YamlReader& r, const YAML::Node& n);
+[[nodiscard]] config::RateLimitConfig load_rate_limits(const YamlReader& r, const YAML::Node& n);
 /// `trusted_proxies`.
-[[nodiscard]] auth::TrustedProxyConfig load_trusted_proxies(const YamlReader& r, const YAML::Node& n);
+[[nodiscard]] config::TrustedProxyConfig load_trusted_proxies(const YamlReader& r, const YAML::Node& n);
 /// `redis`.
-[[nodiscard]] shared_state::RedisConfig load_redis(const YamlReader& r, const YAML::Node& n);
+[[nodiscard]] config::RedisConfig load_redis(const YamlReader& r, const YAML::Node& n);
 
 }  // namespace corral::config

@@ -1,6 +1,6 @@
-// Session affinity: a session key (hash of the affinity header or client address, lb::hash_key) ->
+// Session affinity: a session key (hash of the affinity header or client address, common::hash_key) ->
 // the backend it was sent to, kept while the session is active and forgotten `ttl` after its last use.
-// Backends are identified by a caller-chosen 64-bit id (e.g. hash_key(backend name)), so entries survive
+// Backends are identified by a caller-chosen 64-bit id (e.g. common::hash_key(backend name)), so entries survive
 // a reload that reorders backends; the caller checks that the backend is still eligible. Sharded, one
 // small mutex per shard; time is passed in.
 #pragma once

@@ -1,4 +1,4 @@
-// Ring: kPointsPerWeight x weight points per backend at hash_key("name#i"), sorted. A pick starts at the
+// Ring: kPointsPerWeight x weight points per backend at common::hash_key("name#i"), sorted. A pick starts at the
 // first point >= the key and walks clockwise, considering each backend once, and takes the first one that
 // is a candidate and within its bounded-load capacity:
 //   capacity_i = ceil(factor x (total_in_flight + 1) x weight_i / total_weight)   (candidates only)
@@ -11,7 +11,7 @@
 #include <cmath>
 
 #include "config/config.hpp"
-#include "lb/hash.hpp"
+#include "common/hash.hpp"
 #include "lb/load_compare.hpp"
 
 namespace corral::lb {
@@ -38,7 +38,7 @@ ConsistentHashPolicy::ConsistentHashPolicy(const std::vector<std::string>& names
     const std::uint32_t weight = b < weights.size() && weights[b] > 0 ? weights[b] : 1;
     const std::uint32_t points = kPointsPerWeight * weight;
     for (std::uint32_t i = 0; i < points; ++i) {
-      ring_.emplace_back(hash_key(names[b] + "#" + std::to_string(i)), static_cast<std::uint32_t>(b));
+      ring_.emplace_back(common::hash_key(names[b] + "#" + std::to_string(i)), static_cast<std::uint32_t>(b));
     }
   }
   std::sort(ring_.begin(), ring_.end());
@@ -75,7 +75,7 @@ std::optional<std::size_t> ConsistentHashPolicy::pick(std::span<const Candidate>
     return std::nullopt;
   };
 
-  const std::uint64_t key = ctx.has_affinity_hash ? ctx.affinity_hash : hash_key(ctx.model_key);
+  const std::uint64_t key = ctx.has_affinity_hash ? ctx.affinity_hash : common::hash_key(ctx.model_key);
   if (!ring_.empty()) {
     auto start = std::lower_bound(ring_.begin(), ring_.end(), std::make_pair(key, std::uint32_t{0}));
     std::size_t pos = static_cast<std::size_t>(start - ring_.begin());

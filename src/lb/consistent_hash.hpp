@@ -24,7 +24,7 @@ class ConsistentHashPolicy final : public Policy {
                        double balance_factor);
   explicit ConsistentHashPolicy(const config::PoolConfig& pool);
 
-  /// Key: ctx.affinity_hash when present, else hash_key(ctx.model_key).
+  /// Key: ctx.affinity_hash when present, else common::hash_key(ctx.model_key).
   [[nodiscard]] std::optional<std::size_t> pick(std::span<const Candidate> candidates,
                                                 const PickContext& ctx) override;
 

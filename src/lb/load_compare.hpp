@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "lb/hash.hpp"
+#include "common/hash.hpp"
 #include "lb/policy.hpp"
 
 namespace corral::lb {
@@ -29,8 +29,8 @@ class TieBreaker {
   /// Call for the first (k = 1) and every further tie; true when this one should replace the choice.
   [[nodiscard]] bool take(std::uint32_t k) {
     if (k <= 1) return true;
-    state_ = mix64(state_);
-    return bounded(state_, k) == 0;
+    state_ = common::mix64(state_);
+    return common::bounded(state_, k) == 0;
   }
 
  private:

@@ -10,8 +10,8 @@ namespace corral::lb {
 std::optional<std::size_t> ModelAwarePolicy::pick(std::span<const Candidate> candidates, const PickContext& ctx) {
   if (candidates.empty()) return std::nullopt;
   const bool rendezvous = !ctx.model_key.empty();
-  const std::uint64_t model_hash = rendezvous ? hash_key(ctx.model_key) : 0;
-  auto affinity = [&](const Candidate& c) { return mix64(model_hash ^ mix64(c.backend)); };
+  const std::uint64_t model_hash = rendezvous ? common::hash_key(ctx.model_key) : 0;
+  auto affinity = [&](const Candidate& c) { return common::mix64(model_hash ^ common::mix64(c.backend)); };
 
   TieBreaker ties(ctx.random);
   std::optional<std::size_t> best;

@@ -32,7 +32,7 @@ struct Candidate {
 /// Per-request inputs of a pick.
 struct PickContext {
   std::string_view model_key;       ///< normalised model (routing::model_key), may be empty
-  std::uint64_t affinity_hash = 0;  ///< hash of the session key / client IP (lb::hash_key), if any
+  std::uint64_t affinity_hash = 0;  ///< hash of the session key / client IP (common::hash_key), if any
   bool has_affinity_hash = false;
   std::uint64_t random = 0;         ///< fresh random bits per pick (ties, power-of-two sampling)
 };

@@ -11,10 +11,10 @@ std::optional<std::size_t> PowerOfTwoPolicy::pick(std::span<const Candidate> can
   const auto n = static_cast<std::uint32_t>(candidates.size());
   if (n == 0) return std::nullopt;
   if (n == 1) return 0;
-  const std::uint64_t r1 = mix64(ctx.random);
-  const std::uint64_t r2 = mix64(r1);
-  const std::uint32_t a = bounded(r1, n);
-  std::uint32_t b = bounded(r2, n - 1);
+  const std::uint64_t r1 = common::mix64(ctx.random);
+  const std::uint64_t r2 = common::mix64(r1);
+  const std::uint32_t a = common::bounded(r1, n);
+  std::uint32_t b = common::bounded(r2, n - 1);
   if (b >= a) ++b;
   const Candidate& ca = candidates[a];
   const Candidate& cb = candidates[b];

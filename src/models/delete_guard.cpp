@@ -1,6 +1,6 @@
 #include "models/delete_guard.hpp"
 
-#include "lb/hash.hpp"
+#include "common/hash.hpp"
 
 namespace corral::models {
 
@@ -12,7 +12,7 @@ std::optional<std::string> delete_refusal(const upstream::Snapshot& snap, std::s
   if (rule != routing::ModelMatcher::npos && snap.config->models[rule].pinned) {
     return "model '" + name + "' is pinned in the gateway configuration and cannot be deleted";
   }
-  const std::uint64_t hash = lb::hash_key(model_key);
+  const std::uint64_t hash = common::hash_key(model_key);
   const upstream::PoolState& pool = snap.pools[pool_index];
   std::uint32_t running = 0;
   bool loading = false;

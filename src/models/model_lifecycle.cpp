@@ -9,9 +9,9 @@
 
 #include "common/log.hpp"
 #include "http/final_object.hpp"
-#include "lb/hash.hpp"
+#include "common/hash.hpp"
 #include "models/control_request.hpp"
-#include "models/placement_view.hpp"
+#include "placement/placement_view.hpp"
 #include "routing/model_name.hpp"
 
 namespace corral::models {
@@ -23,11 +23,11 @@ std::optional<std::int64_t> load_cost(const upstream::Snapshot& snap, const upst
   const upstream::PoolMember& m = *pool.members[i];
   const config::BackendConfig& bc = pool.config->backends[i];
   const auto state = m.backend->catalog.state(hash, key);
-  const placement::WorkerFacts facts = worker_facts(*m.backend, bc, *state, snap.config->placement.load_rate);
+  const placement::WorkerFacts facts = placement::worker_facts(*m.backend, bc, *state, snap.config->placement.load_rate);
   const auto table = m.backend->catalog.table();
   std::vector<placement::Resident> residents;
-  gather_residents(snap, *table, hash, residents);
-  const auto a = placement::assess(facts, residents, now_ns, false, rules_of(snap.config->placement));
+  placement::gather_residents(snap, *table, hash, residents);
+  const auto a = placement::assess(facts, residents, now_ns, false, placement::rules_of(snap.config->placement));
   if (a.fit != placement::Fit::kFree && a.fit != placement::Fit::kEvict) return std::nullopt;
   return a.cost_ns;
 }
@@ -48,14 +48,14 @@ void record_load(metrics::CorralMetrics* metrics, const upstream::Backend& backe
   metrics->record_model_load(metrics->model_id(model), metrics->backend_id(backend.name), d);
 }
 
-net::awaitable<void> load(std::shared_ptr<upstream::Backend> backend, std::shared_ptr<ModelState> state,
+net::awaitable<void> load(std::shared_ptr<upstream::Backend> backend, std::shared_ptr<upstream::ModelState> state,
                           std::shared_ptr<admission::PoolQueue> queue, std::string body, std::chrono::nanoseconds timeout,
                           metrics::CorralMetrics* metrics) {
   const auto started = std::chrono::steady_clock::now();
   const ControlAnswer answer = co_await post_json(backend, "/api/generate", std::move(body), timeout);
   const int status = answer.status;
   if (status == 200) {
-    backend->catalog.mark_served(lb::hash_key(state->key));
+    backend->catalog.mark_served(common::hash_key(state->key));
     record_load(metrics, *backend, state->key, answer, std::chrono::steady_clock::now() - started);
     log::info("loaded model {} on backend {}", state->key, backend->name);
   } else {
@@ -85,7 +85,7 @@ bool ModelLifecycle::tick(const upstream::SnapshotPtr& snapshot, std::int64_t no
     if (key.empty()) continue;
     const std::uint32_t keep = std::max<std::uint32_t>(rule.min_replicas.value_or(0), rule.prewarm ? 1 : 0);
     const bool unloads = rule.keep_alive && rule.keep_alive->count() > 0;
-    const std::uint64_t hash = lb::hash_key(key);
+    const std::uint64_t hash = common::hash_key(key);
     const auto pool_index = snap.config->pool_index(rule.pool);
     if (!pool_index) continue;
     const upstream::PoolState& pool = snap.pools[*pool_index];
@@ -141,7 +141,7 @@ bool ModelLifecycle::tick(const upstream::SnapshotPtr& snapshot, std::int64_t no
       }
     }
 
-    if (!unloads || pinned(snap, key)) continue;
+    if (!unloads || placement::pinned(snap, key)) continue;
     // Idle replicas past keep_alive go, least recently used first, while more than `keep` stay loaded.
     std::vector<std::pair<std::int64_t, std::size_t>> idle;
     for (std::size_t i = 0; i < pool.members.size(); ++i) {

@@ -1,6 +1,6 @@
 #include "models/model_poller.hpp"
 
-#include "models/model_catalog.hpp"
+#include "upstream/model_catalog.hpp"
 #include "upstream/http_get.hpp"
 
 #include "common/log.hpp"
@@ -47,10 +47,10 @@ net::awaitable<void> ModelPoller::run() {
       // apply_tags keeps the inventory then, rather than undo that call's update until the next round.
       const std::uint64_t sent_at = b->catalog.inventory_generation();
       auto tags = co_await upstream::http_get(pool_, b, std::move(tags_target), snap->config->health.timeout);
-      if (tags && tags->status == 200) (void)b->catalog.apply_tags(models_in_listing(tags->body), sent_at);
+      if (tags && tags->status == 200) (void)b->catalog.apply_tags(upstream::models_in_listing(tags->body), sent_at);
       std::string ps_target = "/api/ps";
       auto ps = co_await upstream::http_get(pool_, b, std::move(ps_target), snap->config->health.timeout);
-      if (ps && ps->status == 200) b->catalog.apply_ps(models_in_listing(ps->body), upstream::steady_ns());
+      if (ps && ps->status == 200) b->catalog.apply_ps(upstream::models_in_listing(ps->body), upstream::steady_ns());
     }
     const bool prewarmed = lifecycle_.tick(snap, upstream::steady_ns(), co_await net::this_coro::executor);
     if (prewarmed) polled_.store(true, std::memory_order_relaxed);

@@ -1,4 +1,4 @@
-// Keeps each backend's ModelCatalog in step with what it really holds: every models_poll_interval, on
+// Keeps each backend's upstream::ModelCatalog in step with what it really holds: every models_poll_interval, on
 // the control thread, GET /api/tags (models on disk) and /api/ps (models loaded) from every healthy
 // backend (keep-alive pool) and replace its inventory and warm set. Traffic marks models warm in between
 // (proxy handler), so the poller mostly confirms and forgets. `polled` is set after the first round

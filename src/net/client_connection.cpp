@@ -24,7 +24,7 @@ http1::Limits limits_of(const config::Config& c) {
   return http1::Limits{c.limits.max_header, c.limits.max_headers, c.limits.max_uri, c.limits.max_body};
 }
 
-net::awaitable<std::optional<std::string>> run_reload(proxy::GatewayState* gw) {
+net::awaitable<std::optional<std::string>> run_reload(gateway::GatewayState* gw) {
   if (!gw->reload) co_return std::optional<std::string>("nothing to reload: no configuration file (quick mode)");
   co_return gw->reload();
 }
@@ -46,7 +46,7 @@ ClientConnection::ClientConnection(tcp::socket socket, Worker& worker, Connectio
       worker_(worker),
       admin_(origin.admin),
       gatekeeper_(*origin.gatekeeper),
-      peer_(auth::normalize(origin.peer)),
+      peer_(common::normalize(origin.peer)),
       ticket_(std::move(origin.ticket)),
       tls_(origin.tls) {
   client_ip_ = peer_.to_string();
@@ -210,7 +210,7 @@ net::awaitable<void> ClientConnection::refuse(const http1::Refusal& refusal) {
   o.keep_alive = false;
   const std::string bytes = http1::error_response(ProxyError{refusal.kind, std::string(refusal.reason)},
                                                   routing::ErrorFamily::kOllama, o);
-  if (co_await proxy::write_all(stream_, bytes)) co_await linger_close();
+  if (co_await gateway::write_all(stream_, bytes)) co_await linger_close();
 }
 
 net::awaitable<bool> ClientConnection::refuse_request(const http::request<http::string_body>& msg,
@@ -227,7 +227,7 @@ net::awaitable<bool> ClientConnection::refuse_request(const http::request<http::
       http1::request_id_for(rid == msg.end() ? std::string_view{} : std::string_view(rid->value()));
   o.request_id = request_id;
   const std::string bytes = http1::refusal_response(verdict.status, route.family, verdict.message, o);
-  const bool ok = co_await proxy::write_all(stream_, bytes);
+  const bool ok = co_await gateway::write_all(stream_, bytes);
   co_return ok && keep_alive;
 }
 
@@ -238,7 +238,7 @@ net::awaitable<bool> ClientConnection::admin_request(http::request<http::string_
   o.keep_alive = keep_alive;
   o.head_only = msg.method() == http::verb::head;
   std::string bytes;
-  proxy::GatewayState& gw = worker_.gw;
+  gateway::GatewayState& gw = worker_.gw;
   const bool ready = gw.is_ready();
   if (path == "/healthz") {
     bytes = http1::simple_response(200, "application/json", status_json("ok"), o);
@@ -260,7 +260,7 @@ net::awaitable<bool> ClientConnection::admin_request(http::request<http::string_
     bytes = page ? std::move(*page)
                  : http1::error_response(ProxyError{ErrorKind::kNotFound, {}}, routing::ErrorFamily::kOllama, o);
   }
-  const bool ok = co_await proxy::write_all(stream_, bytes);
+  const bool ok = co_await gateway::write_all(stream_, bytes);
   co_return ok && keep_alive;
 }
 
@@ -303,7 +303,7 @@ net::awaitable<bool> ClientConnection::serve_one(bool first_request) {
     // syscalls), and give the memory back afterwards (below).
     buffer_.reserve(std::min(facts.content_length.value_or(kBodyReadMax), kBodyReadMax) + buffer_.size());
     constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    if (facts.expect_continue && !co_await proxy::write_all(stream_, kContinue)) co_return false;
+    if (facts.expect_continue && !co_await gateway::write_all(stream_, kContinue)) co_return false;
     while (!parser.is_done()) {
       stream_.expires_after(snap->config->timeouts.client_body);
       auto [rec, n] = co_await http::async_read_some(stream_, buffer_, parser);
@@ -369,7 +369,7 @@ net::awaitable<bool> ClientConnection::serve_one(bool first_request) {
     }
   }
 
-  proxy::ClientRequest req(msg, stream_);
+  gateway::ClientRequest req(msg, stream_);
   req.facts = facts;
   req.route = route;
   const auto rid = msg.find("X-Request-ID");
@@ -383,8 +383,8 @@ net::awaitable<bool> ClientConnection::serve_one(bool first_request) {
   req.relay_buffers = &worker_.relay_buffers;
   req.watch = &watch_;
   start_read_ahead();
-  proxy::ProxyContext ctx{worker_.gw, worker_.pool};
-  const proxy::Completion done = co_await proxy::handle_request(ctx, req);
+  gateway::ProxyContext ctx{worker_.gw, worker_.pool};
+  const gateway::Completion done = co_await proxy::handle_request(ctx, req);
   gatekeeper_.charge(verdict.key, req.completion_tokens);
   body_storage_ = std::move(msg.body());
   // A departure seen by the watch may have cancelled this coroutine, after which its next co_await would

@@ -17,7 +17,7 @@
 #include "common/asio.hpp"
 #include "http/request_checks.hpp"
 #include "net/connection_limiter.hpp"
-#include "net/disconnect_watch.hpp"
+#include "gateway/disconnect_watch.hpp"
 #include "net/worker.hpp"
 
 namespace corral::netio {
@@ -79,7 +79,7 @@ class ClientConnection final : public std::enable_shared_from_this<ClientConnect
   ReadAhead ahead_ = ReadAhead::kNone;
   bool waiting_ = false;  // read_head sleeps on header_timer_ until the read-ahead ends
   bool withdrawn_ = false;  // the read-ahead was cancelled by us, not ended by the client
-  DisconnectWatch watch_;
+  gateway::DisconnectWatch watch_;
   beast::flat_buffer buffer_;
   std::string body_storage_;  // the body buffer, reused across requests (capacity kept)
   std::string client_ip_;

@@ -7,7 +7,7 @@
 namespace corral::netio {
 namespace {
 
-const tls::TlsConfig& tls_of(const config::Config& c, bool admin) { return admin ? c.admin.tls : c.tls; }
+const config::TlsConfig& tls_of(const config::Config& c, bool admin) { return admin ? c.admin.tls : c.tls; }
 
 void log_escaped(std::exception_ptr e) {
   if (!e) return;
@@ -47,7 +47,7 @@ void Listener::stop() {
 }
 
 std::shared_ptr<tls::SslContext> Listener::tls_context(const std::shared_ptr<const config::Config>& config) {
-  const tls::TlsConfig& t = tls_of(*config, admin_);
+  const config::TlsConfig& t = tls_of(*config, admin_);
   if (!t.enabled()) return nullptr;
   if (config != tls_built_for_) {
     tls_built_for_ = config;
@@ -66,7 +66,7 @@ void Listener::hand_over(tcp::socket socket, Worker& worker) {
   const auto peer = socket.remote_endpoint(ec);
   if (ec) return;  // already gone
   const auto config = worker.gw.registry.current()->config;
-  auto ticket = limiter_->try_open(auth::normalize(peer.address()).to_string(), config->limits.max_connections,
+  auto ticket = limiter_->try_open(common::normalize(peer.address()).to_string(), config->limits.max_connections,
                                    config->limits.max_connections_per_ip);
   if (!ticket) {
     socket.close(ec);

@@ -8,8 +8,8 @@
 #include <unordered_set>
 
 #include "common/asio.hpp"
-#include "proxy/body_relay.hpp"
-#include "proxy/gateway_state.hpp"
+#include "http/body_relay.hpp"
+#include "gateway/gateway_state.hpp"
 #include "upstream/connection_pool.hpp"
 
 namespace corral::netio {
@@ -17,11 +17,11 @@ namespace corral::netio {
 class ClientConnection;
 
 struct Worker {
-  explicit Worker(proxy::GatewayState& state) : gw(state) {}
+  explicit Worker(gateway::GatewayState& state) : gw(state) {}
 
-  proxy::GatewayState& gw;
+  gateway::GatewayState& gw;
   upstream::ConnectionPool pool;
-  proxy::RelayBuffers relay_buffers;  ///< lent to a stream only while it copies and writes a piece
+  http1::RelayBuffers relay_buffers;  ///< lent to a stream only while it copies and writes a piece
   std::unordered_set<ClientConnection*> connections;  ///< this thread only
   std::thread thread;
   // Declared last so it is destroyed first: destroying it destroys the coroutine frames still pending on

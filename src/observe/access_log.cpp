@@ -158,8 +158,8 @@ struct AccessLog::Writer {
   std::thread thread;
 };
 
-AccessLog::AccessLog(const AccessLogConfig& config) : level_(config.level) {
-  if (level_ == AccessLogLevel::kOff) return;
+AccessLog::AccessLog(const config::AccessLogConfig& config) : level_(config.level) {
+  if (level_ == config::AccessLogLevel::kOff) return;
   writer_ = std::make_unique<Writer>(open_destination(config.path));
 }
 
@@ -167,13 +167,13 @@ AccessLog::~AccessLog() = default;
 
 bool AccessLog::wants(int status) const noexcept {
   switch (level_) {
-    case AccessLogLevel::kInfo:
+    case config::AccessLogLevel::kInfo:
       return true;
-    case AccessLogLevel::kWarn:
+    case config::AccessLogLevel::kWarn:
       return status >= 400;
-    case AccessLogLevel::kError:
+    case config::AccessLogLevel::kError:
       return status >= 500;
-    case AccessLogLevel::kOff:
+    case config::AccessLogLevel::kOff:
       return false;
   }
   return false;

@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "observe/access_log_config.hpp"
+#include "config/access_log_config.hpp"
 
 namespace corral::observe {
 
@@ -45,7 +45,7 @@ struct AccessEntry {
 class AccessLog final {
  public:
   /// Opens the destination (throws std::runtime_error when a file cannot be opened). Control thread.
-  explicit AccessLog(const AccessLogConfig& config);
+  explicit AccessLog(const config::AccessLogConfig& config);
   /// Flushes what is queued.
   ~AccessLog();
   AccessLog(const AccessLog&) = delete;
@@ -65,7 +65,7 @@ class AccessLog final {
 
  private:
   struct Writer;
-  AccessLogLevel level_;
+  config::AccessLogLevel level_;
   std::unique_ptr<Writer> writer_;  // null when the level is off
 };
 

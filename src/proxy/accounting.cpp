@@ -39,8 +39,8 @@ std::string_view backend_name(const upstream::Snapshot& snap, std::int32_t p, st
   return members[static_cast<std::size_t>(b)]->backend->name;
 }
 
-void remember_error(GatewayState& gw, const upstream::Snapshot& snap, const RequestRecord& rec) {
-  admin::ErrorEntry e;
+void remember_error(gateway::GatewayState& gw, const upstream::Snapshot& snap, const RequestRecord& rec) {
+  observe::ErrorEntry e;
   e.time_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch()).count();
   e.status = rec.status;
@@ -67,7 +67,7 @@ metrics::Placement placement_of(const RequestRecord& rec) noexcept {
   return loaded ? metrics::Placement::cold : metrics::Placement::warm;
 }
 
-void account(GatewayState& gw, const upstream::Snapshot& snap, const ClientRequest& req,
+void account(gateway::GatewayState& gw, const upstream::Snapshot& snap, const gateway::ClientRequest& req,
              const RequestRecord& rec) noexcept {
   metrics::RequestRecord m;
   try {

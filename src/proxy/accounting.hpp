@@ -3,15 +3,15 @@
 // failures only, the status page's recent errors. Called exactly once per request the proxy answered.
 #pragma once
 
-#include "proxy/client_request.hpp"
-#include "proxy/gateway_state.hpp"
+#include "gateway/client_request.hpp"
+#include "gateway/gateway_state.hpp"
 #include "proxy/request_record.hpp"
 #include "upstream/backend_registry.hpp"
 
 namespace corral::proxy {
 
 /// Records `rec` (its status and duration set) everywhere. Worker thread; never throws or blocks on I/O.
-void account(GatewayState& gw, const upstream::Snapshot& snap, const ClientRequest& req,
+void account(gateway::GatewayState& gw, const upstream::Snapshot& snap, const gateway::ClientRequest& req,
              const RequestRecord& rec) noexcept;
 
 /// Whether a final-object load_duration means this request loaded its model (docs/observability.md):

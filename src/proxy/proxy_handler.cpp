@@ -14,19 +14,19 @@
 #include "common/log.hpp"
 #include "http/error_response.hpp"
 #include "http/headers.hpp"
-#include "lb/hash.hpp"
+#include "common/hash.hpp"
 #include "models/delete_guard.hpp"
-#include "models/model_state.hpp"
-#include "net/disconnect_watch.hpp"
+#include "upstream/model_state.hpp"
+#include "gateway/disconnect_watch.hpp"
 #include "proxy/accounting.hpp"
-#include "proxy/aggregate.hpp"
-#include "proxy/auto_pull.hpp"
-#include "proxy/backend_pick.hpp"
-#include "proxy/body_relay.hpp"
-#include "proxy/final_object.hpp"
-#include "proxy/management_fanout.hpp"
+#include "fleet_ops/aggregate.hpp"
+#include "fleet_ops/auto_pull.hpp"
+#include "placement/backend_pick.hpp"
+#include "http/body_relay.hpp"
+#include "http/final_object.hpp"
+#include "fleet_ops/management_fanout.hpp"
 #include "proxy/request_record.hpp"
-#include "proxy/upstream_exchange.hpp"
+#include "upstream/upstream_exchange.hpp"
 #include "routing/model_name.hpp"
 #include "routing/request_info.hpp"
 #include "shared_state/shared_store.hpp"
@@ -42,7 +42,7 @@ std::optional<std::uint64_t> header_hash(const http::fields& fields, std::string
   if (name.empty()) return std::nullopt;
   const auto it = fields.find(name);
   if (it == fields.end() || it->value().empty()) return std::nullopt;
-  return lb::hash_key(it->value());
+  return common::hash_key(it->value());
 }
 
 // Feeds the outlier detector. Successes take its lock only after a failure (PoolMember::failing).
@@ -69,12 +69,12 @@ bool report(upstream::PoolMember& m, Outcome outcome) {
 }
 
 // Sets the status the client got; handle_request accounts the record once, after the answer.
-Completion finish(RequestRecord& rec, int status, bool keep_alive) {
+gateway::Completion finish(RequestRecord& rec, int status, bool keep_alive) {
   rec.status = status;
-  return Completion{keep_alive};
+  return gateway::Completion{keep_alive};
 }
 
-net::awaitable<Completion> answer_text(ClientRequest& req, int status, std::string_view content_type,
+net::awaitable<gateway::Completion> answer_text(gateway::ClientRequest& req, int status, std::string_view content_type,
                                        std::string_view body, std::string_view location = {}) {
   http1::ResponseOptions o;
   o.version = req.msg.version();
@@ -86,21 +86,21 @@ net::awaitable<Completion> answer_text(ClientRequest& req, int status, std::stri
     const auto end_of_status = bytes.find("\r\n") + 2;
     bytes.insert(end_of_status, "Location: " + std::string(location) + "\r\n");
   }
-  const bool ok = co_await write_all(req.client, bytes);
-  co_return Completion{ok && req.keep_alive};
+  const bool ok = co_await gateway::write_all(req.client, bytes);
+  co_return gateway::Completion{ok && req.keep_alive};
 }
 
 struct Forward {
-  ProxyContext& ctx;
-  ClientRequest& req;
+  gateway::ProxyContext& ctx;
+  gateway::ClientRequest& req;
   upstream::SnapshotPtr snap;
   RequestRecord rec;
-  std::shared_ptr<const MetricIds> ids;  ///< may be stale (a reload in between): ids() checks
+  std::shared_ptr<const gateway::MetricIds> ids;  ///< may be stale (a reload in between): ids() checks
   std::string head;  ///< the upstream request's head, then the client's response head (one allocation)
   // The answer forward() got and leaves for dispatch() to relay: the relay runs after forward's frame is
   // gone, so that an open stream does not keep it (about 2 KiB of locals per stream, issue 8).
-  std::optional<ResponseParser> parser;
-  ExchangeResult ex;
+  std::optional<upstream::ResponseParser> parser;
+  upstream::ExchangeResult ex;
   bool answered = false;   ///< ex/parser hold the answer of the backend `lease` names, to be relayed
   admission::Lease lease;  ///< the backend's slot: taken by forward(), held until the relay ends
   std::uint64_t model_hash = 0;
@@ -115,11 +115,11 @@ struct Forward {
 };
 
 // A gateway-made error answer, remembered in the record for metrics and the access log.
-net::awaitable<Completion> fail(Forward& f, ErrorKind kind, std::string_view detail = {},
+net::awaitable<gateway::Completion> fail(Forward& f, ErrorKind kind, std::string_view detail = {},
                                 std::uint32_t retry_after = 0) {
   f.rec.status = error_info(kind).status;
   f.rec.error = kind;
-  co_return co_await answer_error(f.req, kind, detail, retry_after);
+  co_return co_await gateway::answer_error(f.req, kind, detail, retry_after);
 }
 
 void reject_from_queue(Forward& f, metrics::QueueRejection why) {
@@ -127,8 +127,8 @@ void reject_from_queue(Forward& f, metrics::QueueRejection why) {
 }
 
 // Counters from the final object, for endpoints that generate and answered 200.
-void take_final_counts(RequestRecord& rec, const TailWindow& tail) {
-  const FinalCounts c = scan_final_object(tail.view());
+void take_final_counts(RequestRecord& rec, const http1::TailWindow& tail) {
+  const http1::FinalCounts c = http1::scan_final_object(tail.view());
   rec.prompt_tokens = c.prompt_tokens;
   rec.completion_tokens = c.completion_tokens;
   rec.eval_duration = c.eval_duration;
@@ -137,11 +137,11 @@ void take_final_counts(RequestRecord& rec, const TailWindow& tail) {
 
 // Writes the response head and relays the body of the answer forward() left in `f`; accounts and says
 // whether the connection goes on.
-net::awaitable<Completion> relay(Forward& f) {
-  ClientRequest& req = f.req;
+net::awaitable<gateway::Completion> relay(Forward& f) {
+  gateway::ClientRequest& req = f.req;
   upstream::PoolMember& m = *f.snap->pools[static_cast<std::size_t>(f.rec.pool)].members[f.lease.backend()];
-  ResponseParser& p = *f.parser;
-  ExchangeResult& ex = f.ex;
+  upstream::ResponseParser& p = *f.parser;
+  upstream::ExchangeResult& ex = f.ex;
   const std::uint64_t model_hash = f.model_hash;
   const config::Config& cfg = *f.snap->config;
   const auto& upstream = p.get();
@@ -151,7 +151,7 @@ net::awaitable<Completion> relay(Forward& f) {
   http1::ResponseHeadSpec spec;
   spec.version = req.msg.version();
   spec.request_id = req.request_id;
-  ClientFraming framing = ClientFraming::kNone;
+  http1::ClientFraming framing = http1::ClientFraming::kNone;
   if (is_head) {
     if (const auto cl = upstream.find(http::field::content_length); cl != upstream.end()) {
       std::uint64_t n = 0;
@@ -161,60 +161,60 @@ net::awaitable<Completion> relay(Forward& f) {
   } else if (status != 204 && status != 304) {
     if (const auto n = p.content_length()) {
       spec.content_length = *n;
-      framing = ClientFraming::kContentLength;
+      framing = http1::ClientFraming::kContentLength;
     } else if (spec.version >= 11) {
       spec.chunked = true;
-      framing = ClientFraming::kChunked;
+      framing = http1::ClientFraming::kChunked;
     } else {
       keep = false;  // HTTP/1.0 client and a body of unknown length: delimited by closing
-      framing = ClientFraming::kClose;
+      framing = http1::ClientFraming::kClose;
     }
   }
   spec.keep_alive = keep;
   std::string& head = f.head;  // the upstream request's head is sent: its storage is reused
   head.clear();
   http1::build_response_head(head, upstream, spec);
-  const RelayTimeouts timeouts{cfg.timeouts.stream_idle, cfg.timeouts.stream_idle};
-  TailWindow tail;
-  const RelayResult r = co_await relay_response(req.client, std::move(head), framing, ex.conn->stream,
+  const http1::RelayTimeouts timeouts{cfg.timeouts.stream_idle, cfg.timeouts.stream_idle};
+  http1::TailWindow tail;
+  const http1::RelayResult r = co_await http1::relay_response(req.client, std::move(head), framing, ex.conn->stream,
                                                 ex.conn->buffer, p, timeouts, req.relay_buffers, &tail);
   f.rec.bytes_out = r.body_bytes;
-  if (r.end != RelayEnd::kComplete && req.watch->gone()) co_return finish(f.rec, 499, false);  // cancelled by the watch
+  if (r.end != http1::RelayEnd::kComplete && req.watch->gone()) co_return finish(f.rec, 499, false);  // cancelled by the watch
   if (r.writes > 0) f.rec.ttfb = r.first_write - f.rec.started;
   switch (r.end) {
-    case RelayEnd::kComplete:
+    case http1::RelayEnd::kComplete:
       if (p.keep_alive() && ex.conn->buffer.size() == 0) f.ctx.pool.give_back(m.backend->uid, std::move(ex.conn));
       if (status == 200 && model_hash != 0) take_final_counts(f.rec, tail);
       if (model_hash != 0 && status == 200) m.backend->catalog.mark_served(model_hash, f.rec.load_duration);  // lifecycle
       co_return finish(f.rec, static_cast<int>(status), keep);
-    case RelayEnd::kUpstreamFailed:
-    case RelayEnd::kUpstreamIdle: {
-      const bool idle = r.end == RelayEnd::kUpstreamIdle;
+    case http1::RelayEnd::kUpstreamFailed:
+    case http1::RelayEnd::kUpstreamIdle: {
+      const bool idle = r.end == http1::RelayEnd::kUpstreamIdle;
       if (report(m, idle ? Outcome::kTimeout : Outcome::kConnectFailure)) {
         f.ctx.gw.metrics.record_ejection(f.backend_id(static_cast<std::uint32_t>(f.rec.backend)));
       }
       ex.conn.reset();  // closing is the backend's cancel signal
       f.rec.truncated = true;
       f.rec.error = idle ? ErrorKind::kStreamIdleTimeout : ErrorKind::kUpstreamStreamError;
-      if (framing == ClientFraming::kChunked) {
-        const ProxyError e{r.end == RelayEnd::kUpstreamIdle ? ErrorKind::kStreamIdleTimeout
+      if (framing == http1::ClientFraming::kChunked) {
+        const ProxyError e{r.end == http1::RelayEnd::kUpstreamIdle ? ErrorKind::kStreamIdleTimeout
                                                             : ErrorKind::kUpstreamStreamError, {}};
-        const std::string line = error_tail(stream_format(upstream[http::field::content_type]), e.message(), r.last);
-        if (!line.empty()) (void)co_await write_piece(req.client, framing, line.data(), line.size(), timeouts.client_write);
+        const std::string line = http1::error_tail(http1::stream_format(upstream[http::field::content_type]), e.message(), r.last);
+        if (!line.empty()) (void)co_await http1::write_piece(req.client, framing, line.data(), line.size(), timeouts.client_write);
       }
       co_return finish(f.rec, static_cast<int>(status), false);  // no terminal chunk: the cut stays visible
     }
-    case RelayEnd::kClientFailed:
+    case http1::RelayEnd::kClientFailed:
       co_return finish(f.rec, 499, false);
   }
   co_return finish(f.rec, static_cast<int>(status), false);
 }
 
-net::awaitable<Completion> forward(Forward& f) {
-  ClientRequest& req = f.req;
+net::awaitable<gateway::Completion> forward(Forward& f) {
+  gateway::ClientRequest& req = f.req;
   const config::Config& cfg = *f.snap->config;
   const routing::Route& route = req.route;
-  PickInput input;  // copied into a TryPick only when the request has to wait in the queue
+  placement::PickInput input;  // copied into a TryPick only when the request has to wait in the queue
   if (route.needs_body_model()) {
     auto info = routing::extract_request_info(route, req.msg.body());
     if (!info.ok()) co_return co_await fail(f, ErrorKind::kBadRequest, info.error_message);
@@ -225,7 +225,7 @@ net::awaitable<Completion> forward(Forward& f) {
     }
   }
   f.rec.model_key = input.model_key;
-  input.model_hash = input.model_key.empty() ? 0 : lb::hash_key(input.model_key);
+  input.model_hash = input.model_key.empty() ? 0 : common::hash_key(input.model_key);
   input.snapshot = f.snap;
   input.pool = f.snap->matcher.pool_for(input.model_key);
   input.endpoint = route.endpoint;  // lifecycle: placement, pull slots, named backend, delete guard
@@ -237,15 +237,15 @@ net::awaitable<Completion> forward(Forward& f) {
     }
   }
   f.rec.pool = static_cast<std::int32_t>(input.pool);
-  if (fans_out(route.endpoint)) {  // pull, create, copy, delete: to every backend concerned at once
-    const FanOutAnswer answer = co_await fan_out(f.ctx, req, f.snap, input.pool);
+  if (routing::fans_out(route.endpoint)) {  // pull, create, copy, delete: to every backend concerned at once
+    const fleet_ops::FanOutAnswer answer = co_await fleet_ops::fan_out(f.ctx, req, f.snap, input.pool);
     co_return finish(f.rec, answer.status, answer.done.keep_alive);
   }
   const upstream::PoolState& pool = f.snap->pools[input.pool];
   input.tried.assign(pool.members.size(), false);
   if (f.snap->affinity && cfg.affinity) {
     input.session = header_hash(req.msg, cfg.affinity->header);
-    if (!input.session && cfg.affinity->client_ip) input.session = lb::hash_key(req.client_ip);
+    if (!input.session && cfg.affinity->client_ip) input.session = common::hash_key(req.client_ip);
   }
   if (input.session && f.ctx.gw.shared != nullptr) {
     // Another replica may have placed this session: adopt its backend (affinity ids are stable hashes of
@@ -260,7 +260,7 @@ net::awaitable<Completion> forward(Forward& f) {
   if (pool.config->hash_on.kind == config::HashOn::Kind::kHeader) {
     input.hash_on = header_hash(req.msg, pool.config->hash_on.header);
   } else if (pool.config->hash_on.kind == config::HashOn::Kind::kClientIp) {
-    input.hash_on = lb::hash_key(req.client_ip);
+    input.hash_on = common::hash_key(req.client_ip);
   }
 
   const bool retryable_route = route.kind != routing::RouteKind::kManagement;
@@ -271,17 +271,17 @@ net::awaitable<Completion> forward(Forward& f) {
                          req.msg.method() == http::verb::put || req.msg.method() == http::verb::patch;
   const bool is_head = req.msg.method() == http::verb::head;
   std::optional<ProxyError> last_error;
-  std::optional<ResponseParser>& parser = f.parser;
+  std::optional<upstream::ResponseParser>& parser = f.parser;
   std::string& head = f.head;
   head.reserve(512);  // one allocation for both heads, not a string of doublings
 
   // From here on a client that leaves cancels what this request awaits (queue wait, connect, first byte,
   // stream); each armed await is followed by a gone() check, so its outcome is not mistaken for a
   // backend failure (no outlier report, no retry).
-  netio::DisconnectWatch& watch = *req.watch;
+  gateway::DisconnectWatch& watch = *req.watch;
   const auto armed = watch.arm();
-  if (needs_auto_pull(route, input)) {  // models[].auto_pull and no backend of the pool has it: pull it first
-    auto pulling = auto_pull(std::make_shared<const PickInput>(input), routing::extract_request_info(route, body).model);
+  if (fleet_ops::needs_auto_pull(route, input)) {  // models[].auto_pull and no backend of the pool has it: pull it first
+    auto pulling = fleet_ops::auto_pull(std::make_shared<const placement::PickInput>(input), routing::extract_request_info(route, body).model);
     const std::optional<std::string> failed = co_await std::move(pulling);
     if (watch.gone()) co_return finish(f.rec, 499, false);
     if (failed) {
@@ -300,9 +300,9 @@ net::awaitable<Completion> forward(Forward& f) {
     // When nobody waits, the pick happens right here; the TryPick (a copy of the input, a std::function and
     // a coroutine frame) is built only for a request that has to queue (issue 8).
     // No demand ticket: a request that has not waited yet is neither counted as waiting nor passed over.
-    auto admitted_now = pool.queue->admit_now([&](admission::PoolQueue& q) { return try_pick(input, q, nullptr); });
+    auto admitted_now = pool.queue->admit_now([&](admission::PoolQueue& q) { return placement::try_pick(input, q, nullptr); });
     if (!admitted_now) {
-      auto admitting = pool.queue->admit(make_try_pick(std::make_shared<const PickInput>(input)));
+      auto admitting = pool.queue->admit(placement::make_try_pick(std::make_shared<const placement::PickInput>(input)));
       admitted_now = co_await std::move(admitting);
     }
     auto& admitted = *admitted_now;
@@ -348,7 +348,7 @@ net::awaitable<Completion> forward(Forward& f) {
     head.clear();
     const http1::ForwardContext fwd{m.backend->authority, m.backend->path_prefix, req.client_ip, req.request_id, req.client_tls};
     http1::build_upstream_head(head, req.msg, req.facts.origin_target, fwd, body.size(), with_body);
-    ExchangeResult& ex = f.ex;  // exchange() starts it afresh (a retry closes the previous connection)
+    upstream::ExchangeResult& ex = f.ex;  // exchange() starts it afresh (a retry closes the previous connection)
     std::shared_ptr<const upstream::Backend> backend = m.backend;
     co_await exchange(f.ctx.pool, backend, head, body, is_head, cfg.timeouts, parser, ex);
     if (watch.gone()) {
@@ -382,38 +382,13 @@ net::awaitable<Completion> forward(Forward& f) {
     }
     f.answered = true;  // dispatch() relays it, once this frame is gone
     f.model_hash = input.model_hash;
-    co_return Completion{};
+    co_return gateway::Completion{};
   }
 }
 
-}  // namespace
-
-net::awaitable<bool> write_all(TcpStream& client, std::string_view bytes) {
-  client.expires_after(std::chrono::seconds(60));
-  auto [ec, n] = co_await net::async_write(client, net::buffer(bytes.data(), bytes.size()));
-  co_return !ec;
-}
-
-net::awaitable<Completion> answer_error(ClientRequest& req, ErrorKind kind, std::string_view detail,
-                                        std::uint32_t retry_after) {
-  const ProxyError error{kind, std::string(detail)};
-  http1::ResponseOptions o;
-  o.version = req.msg.version();
-  o.keep_alive = req.keep_alive;
-  o.head_only = req.msg.method() == http::verb::head;
-  o.retry_after = retry_after;
-  o.request_id = req.request_id;
-  if (error.kind == ErrorKind::kMethodNotAllowed) o.allow = req.route.allow;
-  const std::string bytes = http1::error_response(error, req.route.family, o);
-  const bool ok = co_await write_all(req.client, bytes);
-  co_return Completion{ok && req.keep_alive};
-}
-
-namespace {
-
 // Everything but the observability pages; sets f.rec.status on every path.
-net::awaitable<Completion> dispatch(Forward& f) {
-  ClientRequest& req = f.req;
+net::awaitable<gateway::Completion> dispatch(Forward& f) {
+  gateway::ClientRequest& req = f.req;
   switch (req.route.kind) {
     case routing::RouteKind::kNotFound:
       co_return co_await fail(f, ErrorKind::kNotFound);
@@ -430,7 +405,7 @@ net::awaitable<Completion> dispatch(Forward& f) {
     }
     case routing::RouteKind::kAggregate:
       f.rec.status = 200;  // the merge answers 200 even when backends fail (as Ollama lists nothing)
-      co_return co_await aggregate(f.ctx, req);
+      co_return co_await fleet_ops::aggregate(f.ctx, req);
     default:
       break;
   }
@@ -439,9 +414,9 @@ net::awaitable<Completion> dispatch(Forward& f) {
     co_return co_await answer_text(req, 200, "text/plain; charset=utf-8", "Ollama is running");
   }
   try {
-    const Completion done = co_await forward(f);
+    const gateway::Completion done = co_await forward(f);
     if (!f.answered) co_return done;
-    netio::DisconnectWatch& watch = *req.watch;
+    gateway::DisconnectWatch& watch = *req.watch;
     const auto armed = watch.arm();
     if (watch.gone()) {
       f.ex.conn.reset();
@@ -458,7 +433,7 @@ net::awaitable<Completion> dispatch(Forward& f) {
 
 }  // namespace
 
-net::awaitable<Completion> handle_request(ProxyContext& ctx, ClientRequest& req) {
+net::awaitable<gateway::Completion> handle_request(gateway::ProxyContext& ctx, gateway::ClientRequest& req) {
   // The gateway's own pages are not requests of the fleet: scrapes and status polls stay out of the
   // request metrics and the access log, like /healthz.
   if (admin::is_observability_page(ctx.gw, req.facts.path, req.admin_listener)) {
@@ -466,15 +441,15 @@ net::awaitable<Completion> handle_request(ProxyContext& ctx, ClientRequest& req)
         co_await admin::answer_observability(ctx.gw, ctx.pool, req.msg, req.facts.path, req.keep_alive,
                                              req.admin_listener);
     if (page) {
-      const bool ok = co_await write_all(req.client, *page);
-      co_return Completion{ok && req.keep_alive};
+      const bool ok = co_await gateway::write_all(req.client, *page);
+      co_return gateway::Completion{ok && req.keep_alive};
     }
   }
   Forward f{ctx, req, ctx.gw.registry.current(), {}, ctx.gw.metric_ids.load()};
   f.rec.started = req.started;
   f.rec.endpoint = req.route.endpoint;
   f.rec.bytes_in = req.msg.body().size();
-  const Completion done = co_await dispatch(f);
+  const gateway::Completion done = co_await dispatch(f);
   f.rec.duration = steady_now() - f.rec.started;
   account(ctx.gw, *f.snap, req, f.rec);
   req.completion_tokens = f.rec.completion_tokens;

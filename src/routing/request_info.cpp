@@ -13,7 +13,7 @@
 #include <simdjson.h>
 
 #include "common/units.hpp"
-#include "lb/hash.hpp"
+#include "common/hash.hpp"
 #include "routing/model_name.hpp"
 
 namespace corral::routing {
@@ -117,7 +117,7 @@ std::optional<std::uint64_t> runner_options_digest(od::value& options) {
     for (std::string_view wanted : kReloadOptions) {
       if (key != wanted) continue;
       const std::string_view token = field.value().raw_json_token();
-      digest += lb::mix64(lb::hash_key(key) ^ lb::hash_key(trim_right(token)));
+      digest += common::mix64(common::hash_key(key) ^ common::hash_key(trim_right(token)));
     }
   }
   return digest;

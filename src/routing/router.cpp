@@ -155,6 +155,11 @@ std::optional<std::string> decode_path_segment(std::string_view segment) {
   return out;
 }
 
+bool fans_out(Endpoint endpoint) {
+  return endpoint == Endpoint::kPull || endpoint == Endpoint::kCreate || endpoint == Endpoint::kCopy ||
+         endpoint == Endpoint::kDelete;
+}
+
 std::string_view to_string(Endpoint endpoint) {
   switch (endpoint) {
     case Endpoint::kNone: return "none";

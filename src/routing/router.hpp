@@ -98,6 +98,9 @@ struct Route {
 /// `/v1/models/llama3%3A8b` names `llama3:8b`). Nullopt on a malformed escape or a decoded '/' or NUL.
 [[nodiscard]] std::optional<std::string> decode_path_segment(std::string_view segment);
 
+/// Pull, create, copy and delete: sent to every backend concerned at once, not to one picked backend.
+[[nodiscard]] bool fans_out(Endpoint endpoint);
+
 /// Stable lower-case name of an endpoint ("generate", "openai_chat", ...), for metrics and logs.
 [[nodiscard]] std::string_view to_string(Endpoint endpoint);
 

@@ -16,7 +16,7 @@ Counts& counts() {
 
 }  // namespace
 
-void count_refusal(std::span<const auth::BucketOp> ops, const auth::RateDecision& d) noexcept {
+void count_refusal(std::span<const ratelimit::BucketOp> ops, const ratelimit::RateDecision& d) noexcept {
   if (d.allowed || d.refused_by >= ops.size()) return;
   const std::string& name = ops[d.refused_by].key;
   auto& c = counts();

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <span>
 
-#include "auth/token_bucket.hpp"
+#include "ratelimit/token_bucket.hpp"
 
 namespace corral::shared_state {
 
@@ -20,7 +20,7 @@ struct RateLimitTotals {
 };
 
 /// Counts `d` when it refused (fail-closed refusals count under the call's first bucket).
-void count_refusal(std::span<const auth::BucketOp> ops, const auth::RateDecision& d) noexcept;
+void count_refusal(std::span<const ratelimit::BucketOp> ops, const ratelimit::RateDecision& d) noexcept;
 
 /// The totals since the process started.
 [[nodiscard]] RateLimitTotals rate_limit_totals() noexcept;

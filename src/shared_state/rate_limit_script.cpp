@@ -64,7 +64,7 @@ const std::string& rate_limit_script_sha() {
   return sha;
 }
 
-std::vector<std::string> rate_limit_argv(std::span<const auth::BucketOp> ops, std::string_view key_prefix,
+std::vector<std::string> rate_limit_argv(std::span<const ratelimit::BucketOp> ops, std::string_view key_prefix,
                                          bool use_eval, std::vector<std::size_t>& index_map) {
   index_map.clear();
   for (std::size_t i = 0; i < ops.size(); ++i) {
@@ -81,12 +81,12 @@ std::vector<std::string> rate_limit_argv(std::span<const auth::BucketOp> ops, st
     argv.push_back(fmt::format("{:.17g}", op.limit.capacity));
     argv.push_back(fmt::format("{:.17g}", op.limit.per_second / 1000.0));
     argv.push_back(fmt::format("{:.17g}", op.cost));
-    argv.emplace_back(op.kind == auth::BucketOp::Kind::kCharge ? "c" : "t");
+    argv.emplace_back(op.kind == ratelimit::BucketOp::Kind::kCharge ? "c" : "t");
   }
   return argv;
 }
 
-std::optional<auth::RateDecision> decode_rate_limit_reply(const RedisReply& reply,
+std::optional<ratelimit::RateDecision> decode_rate_limit_reply(const RedisReply& reply,
                                                           const std::vector<std::size_t>& index_map) {
   if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 2 ||
       reply.elements[0].type != RedisReply::Type::kInteger || reply.elements[1].type != RedisReply::Type::kInteger) {
@@ -95,7 +95,7 @@ std::optional<auth::RateDecision> decode_rate_limit_reply(const RedisReply& repl
   const long long refused = reply.elements[0].integer;
   const long long wait_ms = reply.elements[1].integer;
   if (refused < 0 || static_cast<std::size_t>(refused) > index_map.size() || wait_ms < 0) return std::nullopt;
-  auth::RateDecision d;
+  ratelimit::RateDecision d;
   if (refused > 0) {
     d.allowed = false;
     d.refused_by = index_map[static_cast<std::size_t>(refused - 1)];

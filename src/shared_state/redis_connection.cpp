@@ -53,7 +53,7 @@ void RedisConnection::close() {
   ctx_ = nullptr;
 }
 
-bool RedisConnection::connect(const RedisEndpoint& endpoint, std::chrono::milliseconds connect_timeout,
+bool RedisConnection::connect(const config::RedisEndpoint& endpoint, std::chrono::milliseconds connect_timeout,
                               std::chrono::milliseconds command_timeout, std::string& error) {
   close();
   const timeval tv = to_timeval(connect_timeout);

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "shared_state/redis_config.hpp"
+#include "config/redis_config.hpp"
 
 struct redisContext;
 
@@ -35,7 +35,7 @@ class RedisConnection final {
 
   /// Connects, then AUTH and SELECT as the endpoint asks. On failure returns false with `error` set and
   /// leaves the connection closed.
-  bool connect(const RedisEndpoint& endpoint, std::chrono::milliseconds connect_timeout,
+  bool connect(const config::RedisEndpoint& endpoint, std::chrono::milliseconds connect_timeout,
                std::chrono::milliseconds command_timeout, std::string& error);
   [[nodiscard]] bool connected() const { return ctx_ != nullptr; }
   void close();

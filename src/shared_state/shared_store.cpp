@@ -15,19 +15,19 @@ namespace {
 
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 
-bool any_enabled(const std::vector<auth::BucketOp>& ops) {
-  return std::any_of(ops.begin(), ops.end(), [](const auth::BucketOp& op) { return op.limit.enabled(); });
+bool any_enabled(const std::vector<ratelimit::BucketOp>& ops) {
+  return std::any_of(ops.begin(), ops.end(), [](const ratelimit::BucketOp& op) { return op.limit.enabled(); });
 }
 
 }  // namespace
 
-SharedStore::SharedStore(RedisConfig config, std::shared_ptr<auth::LocalRateLimiter> local)
+SharedStore::SharedStore(config::RedisConfig config, std::shared_ptr<ratelimit::LocalRateLimiter> local)
     : config_(std::move(config)), local_(std::move(local)) {
   std::string error;
-  auto ep = parse_redis_url(config_.url, error);
+  auto ep = config::parse_redis_url(config_.url, error);
   if (!ep) throw std::invalid_argument(error);
   endpoint_ = std::move(*ep);
-  if (!local_) local_ = std::make_shared<auth::LocalRateLimiter>();
+  if (!local_) local_ = std::make_shared<ratelimit::LocalRateLimiter>();
 }
 
 SharedStore::~SharedStore() { stop(); }
@@ -91,7 +91,7 @@ void SharedStore::on_disconnected(const std::string& reason) {
   counters_.disconnects.fetch_add(1, std::memory_order_relaxed);
   if (logged_ != Logged::kDown) {
     spdlog::warn("redis: unavailable ({}); rate limits are {} until it returns", reason,
-                 config_.fail_mode == FailMode::kOpen ? "per replica (fail open)" : "refusing (fail closed)");
+                 config_.fail_mode == config::FailMode::kOpen ? "per replica (fail open)" : "refusing (fail closed)");
     logged_ = Logged::kDown;
   }
   schedule_reconnect();
@@ -106,7 +106,7 @@ void SharedStore::schedule_reconnect() {
   });
 }
 
-std::optional<auth::RateDecision> SharedStore::run_script(const std::vector<auth::BucketOp>& ops,
+std::optional<ratelimit::RateDecision> SharedStore::run_script(const std::vector<ratelimit::BucketOp>& ops,
                                                           std::string& error) {
   if (!conn_.connected()) {
     error = "not connected";
@@ -181,10 +181,10 @@ net::awaitable<std::optional<T>> SharedStore::ask(const std::function<std::optio
   co_return std::move(value);
 }
 
-auth::RateDecision SharedStore::fallback(const std::vector<auth::BucketOp>& ops) {
+ratelimit::RateDecision SharedStore::fallback(const std::vector<ratelimit::BucketOp>& ops) {
   counters_.degraded.fetch_add(1, std::memory_order_relaxed);
-  auth::RateDecision d;
-  if (config_.fail_mode == FailMode::kClosed) {
+  ratelimit::RateDecision d;
+  if (config_.fail_mode == config::FailMode::kClosed) {
     d.allowed = false;
     d.retry_after = std::chrono::seconds{1};
   } else {
@@ -195,21 +195,21 @@ auth::RateDecision SharedStore::fallback(const std::vector<auth::BucketOp>& ops)
   return d;
 }
 
-net::awaitable<auth::RateDecision> SharedStore::apply(std::vector<auth::BucketOp> ops) {
-  if (!any_enabled(ops)) co_return auth::RateDecision{};
-  auto shared_ops = std::make_shared<const std::vector<auth::BucketOp>>(std::move(ops));
-  const std::function<std::optional<auth::RateDecision>()> job = [this, shared_ops] {
+net::awaitable<ratelimit::RateDecision> SharedStore::apply(std::vector<ratelimit::BucketOp> ops) {
+  if (!any_enabled(ops)) co_return ratelimit::RateDecision{};
+  auto shared_ops = std::make_shared<const std::vector<ratelimit::BucketOp>>(std::move(ops));
+  const std::function<std::optional<ratelimit::RateDecision>()> job = [this, shared_ops] {
     std::string error;
     return run_script(*shared_ops, error);
   };
-  auto answer = co_await ask<auth::RateDecision>(job);
+  auto answer = co_await ask<ratelimit::RateDecision>(job);
   if (answer) counters_.shared.fetch_add(1, std::memory_order_relaxed);
-  const auth::RateDecision d = answer ? *answer : fallback(*shared_ops);
+  const ratelimit::RateDecision d = answer ? *answer : fallback(*shared_ops);
   count_refusal(*shared_ops, d);
   co_return d;
 }
 
-void SharedStore::charge(std::vector<auth::BucketOp> ops) {
+void SharedStore::charge(std::vector<ratelimit::BucketOp> ops) {
   if (!any_enabled(ops)) return;
   if (!connected() || pending_.load(std::memory_order_relaxed) >= config_.max_pending) {
     (void)local_->apply(ops, steady_now());
@@ -261,13 +261,13 @@ void SharedStore::set_affinity(std::string key, std::string backend, std::chrono
   });
 }
 
-net::awaitable<auth::RateDecision> SharedStore::decide(SharedStore* store, auth::LocalRateLimiter& local,
-                                                       std::vector<auth::BucketOp> ops) {
+net::awaitable<ratelimit::RateDecision> SharedStore::decide(SharedStore* store, ratelimit::LocalRateLimiter& local,
+                                                       std::vector<ratelimit::BucketOp> ops) {
   if (store != nullptr) {
     auto applying = store->apply(std::move(ops));  // named: see ask() on GCC 12 and co_await temporaries
     co_return co_await std::move(applying);
   }
-  const auth::RateDecision d = local.apply(ops, steady_now());
+  const ratelimit::RateDecision d = local.apply(ops, steady_now());
   count_refusal(ops, d);
   co_return d;
 }

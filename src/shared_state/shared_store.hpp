@@ -18,9 +18,9 @@
 
 #include <boost/asio/experimental/concurrent_channel.hpp>
 
-#include "auth/rate_limiter.hpp"
+#include "ratelimit/rate_limiter.hpp"
 #include "common/asio.hpp"
-#include "shared_state/redis_config.hpp"
+#include "config/redis_config.hpp"
 #include "shared_state/redis_connection.hpp"
 
 namespace corral::shared_state {
@@ -29,7 +29,7 @@ class SharedStore final {
  public:
   /// Throws std::invalid_argument when `config.url` does not parse. `local` is the fallback limiter (the
   /// same one the gateway uses without Redis); it must outlive nothing here, it is shared.
-  SharedStore(RedisConfig config, std::shared_ptr<auth::LocalRateLimiter> local);
+  SharedStore(config::RedisConfig config, std::shared_ptr<ratelimit::LocalRateLimiter> local);
   /// Stops the Redis thread (stop()).
   ~SharedStore();
   SharedStore(const SharedStore&) = delete;
@@ -44,11 +44,11 @@ class SharedStore final {
   /// The shared decision for `ops` (same semantics as LocalRateLimiter::apply). Completes on the caller's
   /// executor, after at most `redis.timeout` plus scheduling. `degraded` is set on a fallback answer.
   /// The store must outlive the call (the gateway holds it for the process's life).
-  [[nodiscard]] net::awaitable<auth::RateDecision> apply(std::vector<auth::BucketOp> ops);
+  [[nodiscard]] net::awaitable<ratelimit::RateDecision> apply(std::vector<ratelimit::BucketOp> ops);
 
   /// Charges generated tokens (kCharge ops) without waiting: to Redis when connected, else locally (also
   /// locally when the Redis call fails later).
-  void charge(std::vector<auth::BucketOp> ops);
+  void charge(std::vector<ratelimit::BucketOp> ops);
 
   /// The backend recorded for affinity `key` by any replica, or nullopt (none, or Redis unavailable within
   /// the deadline: use the local affinity table). Completes on the caller's executor.
@@ -70,11 +70,11 @@ class SharedStore final {
     std::uint64_t disconnects = 0;         ///< connection losses and failed first connections
   };
   [[nodiscard]] Stats stats() const;
-  [[nodiscard]] const RedisConfig& config() const { return config_; }
+  [[nodiscard]] const config::RedisConfig& config() const { return config_; }
 
   /// With or without Redis: `store` (nullable) decides when present, else `local` at steady_now().
-  [[nodiscard]] static net::awaitable<auth::RateDecision> decide(SharedStore* store, auth::LocalRateLimiter& local,
-                                                                 std::vector<auth::BucketOp> ops);
+  [[nodiscard]] static net::awaitable<ratelimit::RateDecision> decide(SharedStore* store, ratelimit::LocalRateLimiter& local,
+                                                                 std::vector<ratelimit::BucketOp> ops);
 
  private:
   template <class T>
@@ -88,13 +88,13 @@ class SharedStore final {
   void try_connect();
   void on_disconnected(const std::string& reason);
   void schedule_reconnect();
-  std::optional<auth::RateDecision> run_script(const std::vector<auth::BucketOp>& ops, std::string& error);
+  std::optional<ratelimit::RateDecision> run_script(const std::vector<ratelimit::BucketOp>& ops, std::string& error);
 
-  auth::RateDecision fallback(const std::vector<auth::BucketOp>& ops);
+  ratelimit::RateDecision fallback(const std::vector<ratelimit::BucketOp>& ops);
 
-  RedisConfig config_;
-  RedisEndpoint endpoint_;
-  std::shared_ptr<auth::LocalRateLimiter> local_;
+  config::RedisConfig config_;
+  config::RedisEndpoint endpoint_;
+  std::shared_ptr<ratelimit::LocalRateLimiter> local_;
 
   net::io_context redis_ctx_{1};
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;

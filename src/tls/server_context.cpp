@@ -25,7 +25,7 @@ std::string openssl_reason() {
 
 }  // namespace
 
-std::shared_ptr<SslContext> make_server_context(const TlsConfig& config) {
+std::shared_ptr<SslContext> make_server_context(const config::TlsConfig& config) {
   auto ctx = std::make_shared<SslContext>(SslContext::tls_server);
   SSL_CTX* native = ctx->native_handle();
   ERR_clear_error();

@@ -8,7 +8,7 @@
 
 #include <boost/asio/ssl/context.hpp>
 
-#include "tls/tls_config.hpp"
+#include "config/tls_config.hpp"
 
 namespace corral::tls {
 
@@ -16,6 +16,6 @@ using SslContext = boost::asio::ssl::context;
 
 /// Throws std::runtime_error naming the file and OpenSSL's reason when the certificate or key cannot be
 /// loaded or do not match.
-[[nodiscard]] std::shared_ptr<SslContext> make_server_context(const TlsConfig& config);
+[[nodiscard]] std::shared_ptr<SslContext> make_server_context(const config::TlsConfig& config);
 
 }  // namespace corral::tls

@@ -1,6 +1,6 @@
 #include "upstream/backend.hpp"
 
-#include "lb/hash.hpp"
+#include "common/hash.hpp"
 #include "tls/upstream_tls.hpp"
 
 namespace corral::upstream {
@@ -56,7 +56,7 @@ std::string reuse_key(const config::BackendConfig& config) {
 
 Backend::Backend(const config::BackendConfig& config, std::string_view pool, const config::HealthConfig& hc)
     : uid(next_uid()),
-      affinity_id(lb::hash_key(std::string(pool) + "\n" + config.url)),
+      affinity_id(common::hash_key(std::string(pool) + "\n" + config.url)),
       pool_name(pool),
       name(config.name),
       url(config.url),

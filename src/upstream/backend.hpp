@@ -14,7 +14,7 @@
 #include "admission/slots.hpp"
 #include "common/asio.hpp"
 #include "config/config.hpp"
-#include "models/model_catalog.hpp"
+#include "upstream/model_catalog.hpp"
 #include "upstream/agent_reading.hpp"
 #include "upstream/health_state.hpp"
 
@@ -44,7 +44,7 @@ class Backend final {
   /// Eligible by active health checks. Written by the control thread only.
   std::atomic<bool> healthy{true};
   /// Which models are warm here.
-  models::ModelCatalog catalog;
+  upstream::ModelCatalog catalog;
   /// Active-check state: touched by the control thread only.
   HealthState health;
   /// The worker's `corral agent` as a GET target (http_get), or null when `agent` is not configured.

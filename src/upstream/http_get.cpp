@@ -1,5 +1,7 @@
 #include "upstream/http_get.hpp"
 
+#include <boost/asio/experimental/parallel_group.hpp>
+
 #include "upstream/backend.hpp"
 
 namespace corral::upstream {
@@ -47,6 +49,27 @@ net::awaitable<std::optional<GetResult>> http_get(ConnectionPool& pool, std::sha
     if (!was_reused) co_return std::nullopt;
   }
   co_return std::nullopt;
+}
+
+net::awaitable<std::vector<std::optional<std::string>>> fetch_from_all(
+    ConnectionPool& pool, const std::vector<std::shared_ptr<const Backend>>& targets,
+    std::string_view path, std::chrono::nanoseconds timeout) {
+  std::vector<std::optional<std::string>> bodies(targets.size());
+  if (targets.empty()) co_return bodies;
+  auto ex = co_await net::this_coro::executor;
+  using Op = decltype(net::co_spawn(ex, http_get(pool, targets.front(), std::string(path), timeout),
+                                    net::deferred));
+  std::vector<Op> ops;
+  ops.reserve(targets.size());
+  for (const auto& t : targets) {
+    ops.push_back(net::co_spawn(ex, http_get(pool, t, std::string(path), timeout), net::deferred));
+  }
+  auto [order, exceptions, results] = co_await net::experimental::make_parallel_group(std::move(ops))
+                                          .async_wait(net::experimental::wait_for_all(), net::use_awaitable);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (!exceptions[i] && results[i] && results[i]->status == 200) bodies[i] = std::move(results[i]->body);
+  }
+  co_return bodies;
 }
 
 }  // namespace corral::upstream

@@ -7,6 +7,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/asio.hpp"
 #include "upstream/connection_pool.hpp"
@@ -25,5 +27,11 @@ struct GetResult {
 /// connection, timeout or parse failure. Bodies above 16 MiB fail.
 net::awaitable<std::optional<GetResult>> http_get(ConnectionPool& pool, std::shared_ptr<const Backend> backend,
                                                   std::string target, std::chrono::nanoseconds timeout);
+
+/// GETs `path` from every target at once on `pool` (the calling worker's); each answer's body in target
+/// order, nullopt where the target failed, timed out or answered other than 200.
+net::awaitable<std::vector<std::optional<std::string>>> fetch_from_all(
+    ConnectionPool& pool, const std::vector<std::shared_ptr<const Backend>>& targets,
+    std::string_view path, std::chrono::nanoseconds timeout);
 
 }  // namespace corral::upstream

@@ -47,26 +47,26 @@ class RedisSharedState : public ::testing::Test {
     ASSERT_TRUE(redis_.start()) << "redis-server did not start";
   }
 
-  std::unique_ptr<SharedStore> make_store(FailMode mode = FailMode::kOpen,
+  std::unique_ptr<SharedStore> make_store(config::FailMode mode = config::FailMode::kOpen,
                                           std::chrono::milliseconds timeout = 5000ms) {
-    RedisConfig c;
+    config::RedisConfig c;
     c.url = redis_.url();
     c.timeout = timeout;  // generous: a shared answer must never be mistaken for a slow one here
     c.fail_mode = mode;
     c.reconnect_min = 20ms;
     c.reconnect_max = 200ms;
     c.command_timeout = 2000ms;
-    auto store = std::make_unique<SharedStore>(c, std::make_shared<auth::LocalRateLimiter>());
+    auto store = std::make_unique<SharedStore>(c, std::make_shared<ratelimit::LocalRateLimiter>());
     store->start();
     return store;
   }
 
-  auth::RateDecision apply(SharedStore& store, const std::vector<auth::BucketOp>& ops) {
+  ratelimit::RateDecision apply(SharedStore& store, const std::vector<ratelimit::BucketOp>& ops) {
     return run(ctx_, store.apply(ops));
   }
 
   // Counts admitted requests for `n` alternate calls on `a` and `b`, and how many were degraded.
-  std::pair<int, int> alternate(SharedStore& a, SharedStore& b, const std::vector<auth::BucketOp>& ops, int n) {
+  std::pair<int, int> alternate(SharedStore& a, SharedStore& b, const std::vector<ratelimit::BucketOp>& ops, int n) {
     int allowed = 0;
     int degraded = 0;
     for (int i = 0; i < n; ++i) {
@@ -81,13 +81,13 @@ class RedisSharedState : public ::testing::Test {
   net::io_context ctx_;
 };
 
-const auth::BucketLimit kTenPerHour{10, 10.0 / 3600};
+const ratelimit::BucketLimit kTenPerHour{10, 10.0 / 3600};
 
 TEST_F(RedisSharedState, TwoReplicasShareOneLimit) {
   auto a = make_store();
   auto b = make_store();
   ASSERT_TRUE(eventually([&] { return a->connected() && b->connected(); }));
-  const std::vector<auth::BucketOp> ops{{"ip:198.51.100.7:req", kTenPerHour, 1}};
+  const std::vector<ratelimit::BucketOp> ops{{"ip:198.51.100.7:req", kTenPerHour, 1}};
   const auto [allowed, degraded] = alternate(*a, *b, ops, 30);
   EXPECT_EQ(allowed, 10);  // not 20: one bucket for both replicas
   EXPECT_EQ(degraded, 0);
@@ -102,13 +102,13 @@ TEST_F(RedisSharedState, RefusalTakesNothingAndTokenDebtIsShared) {
   auto a = make_store();
   auto b = make_store();
   ASSERT_TRUE(eventually([&] { return a->connected() && b->connected(); }));
-  const auth::BucketLimit tokens = auth::tokens_per_minute(600);
-  const std::vector<auth::BucketOp> check{{"key:team:req", kTenPerHour, 1}, {"key:team:tok", tokens, 0}};
+  const ratelimit::BucketLimit tokens = ratelimit::tokens_per_minute(600);
+  const std::vector<ratelimit::BucketOp> check{{"key:team:req", kTenPerHour, 1}, {"key:team:tok", tokens, 0}};
   EXPECT_TRUE(apply(*a, check).allowed);
-  a->charge({{"key:team:tok", tokens, 1000, auth::BucketOp::Kind::kCharge}});
+  a->charge({{"key:team:tok", tokens, 1000, ratelimit::BucketOp::Kind::kCharge}});
   // The charge is fire-and-forget: B sees the debt once A's Redis thread has run it.
   // Until it has, B may still admit: those admissions take from the request bucket too.
-  auth::RateDecision refused;
+  ratelimit::RateDecision refused;
   int admitted_while_waiting = 0;
   ASSERT_TRUE(eventually([&] {
     refused = apply(*b, check);
@@ -119,7 +119,7 @@ TEST_F(RedisSharedState, RefusalTakesNothingAndTokenDebtIsShared) {
   EXPECT_GE(refused.retry_after, 20s);   // about 400 tokens of debt at 10 per second
   EXPECT_LE(refused.retry_after, 41s);
   // Refusals took nothing from the request bucket: 10 - 1 - (admitted while waiting) remain.
-  const std::vector<auth::BucketOp> req_only{{"key:team:req", kTenPerHour, 1}};
+  const std::vector<ratelimit::BucketOp> req_only{{"key:team:req", kTenPerHour, 1}};
   const auto [allowed, degraded] = alternate(*a, *b, req_only, 20);
   EXPECT_EQ(allowed, 9 - admitted_while_waiting);
   EXPECT_EQ(degraded, 0);
@@ -129,7 +129,7 @@ TEST_F(RedisSharedState, KilledThenRestartedFailsOpenThenSharesAgain) {
   auto a = make_store();
   auto b = make_store();
   ASSERT_TRUE(eventually([&] { return a->connected() && b->connected(); }));
-  const std::vector<auth::BucketOp> before{{"ip:10.1.1.1:req", kTenPerHour, 1}};
+  const std::vector<ratelimit::BucketOp> before{{"ip:10.1.1.1:req", kTenPerHour, 1}};
   EXPECT_EQ(alternate(*a, *b, before, 4).first, 4);
 
   redis_.kill();
@@ -141,7 +141,7 @@ TEST_F(RedisSharedState, KilledThenRestartedFailsOpenThenSharesAgain) {
     (void)apply(*b, before);
     return !a->connected() && !b->connected();
   }));
-  const std::vector<auth::BucketOp> during{{"ip:10.2.2.2:req", kTenPerHour, 1}};
+  const std::vector<ratelimit::BucketOp> during{{"ip:10.2.2.2:req", kTenPerHour, 1}};
   const auto [allowed, degraded] = alternate(*a, *b, during, 30);
   EXPECT_EQ(degraded, 30);
   EXPECT_EQ(allowed, 20);  // fail open: each replica enforces the limit on its own (10 + 10)
@@ -150,7 +150,7 @@ TEST_F(RedisSharedState, KilledThenRestartedFailsOpenThenSharesAgain) {
 
   ASSERT_TRUE(redis_.start(redis_.port())) << "redis-server did not restart on port " << redis_.port();
   ASSERT_TRUE(eventually([&] { return a->connected() && b->connected(); }));
-  const std::vector<auth::BucketOp> after{{"ip:10.3.3.3:req", kTenPerHour, 1}};
+  const std::vector<ratelimit::BucketOp> after{{"ip:10.3.3.3:req", kTenPerHour, 1}};
   const auto [allowed_after, degraded_after] = alternate(*a, *b, after, 30);
   EXPECT_EQ(allowed_after, 10);  // shared again (and the empty script cache was refilled by EVAL)
   EXPECT_EQ(degraded_after, 0);
@@ -158,9 +158,9 @@ TEST_F(RedisSharedState, KilledThenRestartedFailsOpenThenSharesAgain) {
 }
 
 TEST_F(RedisSharedState, FailClosedRefusesWhileRedisIsGone) {
-  auto a = make_store(FailMode::kClosed);
+  auto a = make_store(config::FailMode::kClosed);
   ASSERT_TRUE(eventually([&] { return a->connected(); }));
-  const std::vector<auth::BucketOp> ops{{"ip:10.4.4.4:req", kTenPerHour, 1}};
+  const std::vector<ratelimit::BucketOp> ops{{"ip:10.4.4.4:req", kTenPerHour, 1}};
   EXPECT_TRUE(apply(*a, ops).allowed);
   redis_.kill();
   ASSERT_TRUE(eventually([&] {
@@ -176,10 +176,10 @@ TEST_F(RedisSharedState, FailClosedRefusesWhileRedisIsGone) {
 TEST_F(RedisSharedState, FrozenRedisNeverStallsTheCaller) {
   // A short per-decision budget and a long command timeout: a frozen (SIGSTOP) Redis keeps the
   // connection open, so only the deadline can answer.
-  auto a = make_store(FailMode::kOpen, 50ms);
+  auto a = make_store(config::FailMode::kOpen, 50ms);
   ASSERT_TRUE(eventually([&] { return a->connected(); }));
   redis_.signal(SIGSTOP);
-  const std::vector<auth::BucketOp> ops{{"ip:10.5.5.5:req", kTenPerHour, 1}};
+  const std::vector<ratelimit::BucketOp> ops{{"ip:10.5.5.5:req", kTenPerHour, 1}};
   int degraded = 0;
   for (int i = 0; i < 5; ++i) degraded += apply(*a, ops).degraded ? 1 : 0;
   redis_.signal(SIGCONT);
@@ -214,7 +214,7 @@ TEST_F(RedisSharedState, NoLimitsNeverAsksRedis) {
   EXPECT_TRUE(apply(*a, {}).allowed);
   EXPECT_TRUE(apply(*a, {{"off", {0, 0}, 1}}).allowed);
   EXPECT_EQ(a->stats().shared_decisions, 0u);
-  auth::LocalRateLimiter local;
+  ratelimit::LocalRateLimiter local;
   EXPECT_TRUE(run(ctx_, SharedStore::decide(nullptr, local, {{"x", kTenPerHour, 1}})).allowed);
   EXPECT_EQ(local.size(), 1u);
 }

@@ -7,18 +7,18 @@
 namespace corral::auth {
 namespace {
 
-ApiKeyConfig key(std::string name, std::string_view secret, Role role = Role::kUser) {
-  ApiKeyConfig k;
+config::ApiKeyConfig key(std::string name, std::string_view secret, config::Role role = config::Role::kUser) {
+  config::ApiKeyConfig k;
   k.name = std::move(name);
   k.sha256 = app::sha256_hex(secret);
   k.role = role;
   return k;
 }
 
-AuthConfig two_keys() {
-  AuthConfig c;
+config::AuthConfig two_keys() {
+  config::AuthConfig c;
   c.keys.push_back(key("alice", "sk-alice"));
-  c.keys.push_back(key("ops", "sk-ops", Role::kAdmin));
+  c.keys.push_back(key("ops", "sk-ops", config::Role::kAdmin));
   return c;
 }
 
@@ -57,14 +57,14 @@ TEST(KeyStore, MissingAndWrongKeys) {
 }
 
 TEST(KeyStore, UpperCaseDigestIsAccepted) {
-  AuthConfig c;
+  config::AuthConfig c;
   c.keys.push_back(key("a", "secret"));
   for (auto& ch : c.keys[0].sha256) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   EXPECT_TRUE(KeyStore(c).authenticate("Bearer secret").ok());
 }
 
 TEST(KeyStore, DisabledLetsEveryoneInWithoutAKey) {
-  AuthConfig c = two_keys();
+  config::AuthConfig c = two_keys();
   c.enabled = false;
   const KeyStore store(c);
   const auto r = store.authenticate("");
@@ -76,24 +76,24 @@ TEST(KeyStore, DisabledLetsEveryoneInWithoutAKey) {
 }
 
 TEST(KeyStore, RejectsBadConfig) {
-  AuthConfig dup_name = two_keys();
+  config::AuthConfig dup_name = two_keys();
   dup_name.keys[1].name = "alice";
   EXPECT_THROW(KeyStore{dup_name}, std::invalid_argument);
-  AuthConfig dup_digest = two_keys();
+  config::AuthConfig dup_digest = two_keys();
   dup_digest.keys[1].sha256 = dup_digest.keys[0].sha256;
   EXPECT_THROW(KeyStore{dup_digest}, std::invalid_argument);
-  AuthConfig bad_hex = two_keys();
+  config::AuthConfig bad_hex = two_keys();
   bad_hex.keys[0].sha256 = "xyz";
   EXPECT_THROW(KeyStore{bad_hex}, std::invalid_argument);
   bad_hex.keys[0].sha256 = std::string(63, 'a') + "g";
   EXPECT_THROW(KeyStore{bad_hex}, std::invalid_argument);
-  AuthConfig no_name = two_keys();
+  config::AuthConfig no_name = two_keys();
   no_name.keys[0].name.clear();
   EXPECT_THROW(KeyStore{no_name}, std::invalid_argument);
 }
 
 TEST(KeyStore, AuthorizeChecksPoolsAndModels) {
-  AuthConfig c;
+  config::AuthConfig c;
   auto k = key("team", "sk-team");
   k.allowed_pools = {"gpu-*"};
   k.allowed_models = {"llama3", "Qwen2.5:7B", "hf.co/org/*"};
@@ -118,7 +118,7 @@ TEST(KeyStore, AuthorizeChecksPoolsAndModels) {
 }
 
 TEST(KeyStore, ManyKeysEachFound) {
-  AuthConfig c;
+  config::AuthConfig c;
   for (int i = 0; i < 50; ++i) c.keys.push_back(key("k" + std::to_string(i), "secret-" + std::to_string(i)));
   const KeyStore store(c);
   for (int i = 0; i < 50; ++i) {

@@ -3,7 +3,7 @@
 // auth default follows the listener address.
 #include <gtest/gtest.h>
 
-#include "auth/auth_config.hpp"
+#include "config/auth_config.hpp"
 #include "config/config_error.hpp"
 #include "config/config_loader.hpp"
 
@@ -24,14 +24,14 @@ TEST(SecurityConfig, FullExampleParses) {
                                           "limits:\n  max_connections_per_ip: 8\n",
                                       "t.yaml");
   ASSERT_EQ(c.auth.keys.size(), 1u);
-  EXPECT_EQ(c.auth.keys[0].role, Role::kAdmin);
+  EXPECT_EQ(c.auth.keys[0].role, config::Role::kAdmin);
   EXPECT_EQ(c.auth.keys[0].limits.requests.requests, 5u);
   EXPECT_EQ(c.auth.keys[0].limits.requests.interval, std::chrono::seconds(10));
   EXPECT_EQ(c.auth.keys[0].limits.tokens_per_minute, 100u);
   EXPECT_EQ(c.rate_limits.per_ip.requests, 100u);
   EXPECT_EQ(c.trusted_proxies.cidrs.size(), 2u);
   ASSERT_TRUE(c.redis);
-  EXPECT_EQ(c.redis->fail_mode, shared_state::FailMode::kClosed);
+  EXPECT_EQ(c.redis->fail_mode, config::FailMode::kClosed);
   EXPECT_EQ(c.redis->timeout, std::chrono::milliseconds(15));
   EXPECT_EQ(c.limits.max_connections_per_ip, 8u);
   EXPECT_FALSE(c.tls.enabled());
@@ -64,19 +64,19 @@ TEST(SecurityConfig, RefusesMalformedValuesWithTheirPath) {
 }
 
 TEST(SecurityConfig, AuthDefaultFollowsTheListener) {
-  AuthConfig none;
-  EXPECT_FALSE(auth_enabled(none, "127.0.0.1"));
-  EXPECT_FALSE(auth_enabled(none, "::1"));
-  EXPECT_FALSE(auth_enabled(none, "localhost"));
-  EXPECT_TRUE(auth_enabled(none, "0.0.0.0"));
-  EXPECT_TRUE(auth_enabled(none, ""));
-  EXPECT_TRUE(auth_enabled(none, "10.1.2.3"));
-  AuthConfig keys;
+  config::AuthConfig none;
+  EXPECT_FALSE(config::auth_enabled(none, "127.0.0.1"));
+  EXPECT_FALSE(config::auth_enabled(none, "::1"));
+  EXPECT_FALSE(config::auth_enabled(none, "localhost"));
+  EXPECT_TRUE(config::auth_enabled(none, "0.0.0.0"));
+  EXPECT_TRUE(config::auth_enabled(none, ""));
+  EXPECT_TRUE(config::auth_enabled(none, "10.1.2.3"));
+  config::AuthConfig keys;
   keys.keys.push_back({});
-  EXPECT_TRUE(auth_enabled(keys, "127.0.0.1"));
-  AuthConfig off;
+  EXPECT_TRUE(config::auth_enabled(keys, "127.0.0.1"));
+  config::AuthConfig off;
   off.enabled = false;
-  EXPECT_FALSE(auth_enabled(off, "0.0.0.0"));
+  EXPECT_FALSE(config::auth_enabled(off, "0.0.0.0"));
 }
 
 }  // namespace

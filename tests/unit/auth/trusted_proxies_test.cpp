@@ -8,34 +8,34 @@ namespace {
 IpAddress ip(const char* s) { return boost::asio::ip::make_address(s); }
 
 TEST(Cidr, ParsesV4AndV6) {
-  const auto c = parse_cidr("10.0.0.0/8");
+  const auto c = common::parse_cidr("10.0.0.0/8");
   ASSERT_TRUE(c);
   EXPECT_TRUE(c->contains(ip("10.255.1.2")));
   EXPECT_FALSE(c->contains(ip("11.0.0.1")));
   EXPECT_TRUE(c->contains(ip("::ffff:10.1.2.3")));  // dual-stack peer
   EXPECT_FALSE(c->contains(ip("::a01:203")));        // IPv4-compatible is not mapped
-  const auto host = parse_cidr("192.168.1.7");
+  const auto host = common::parse_cidr("192.168.1.7");
   ASSERT_TRUE(host);
   EXPECT_TRUE(host->contains(ip("192.168.1.7")));
   EXPECT_FALSE(host->contains(ip("192.168.1.8")));
-  const auto v6 = parse_cidr("fd00::/8");
+  const auto v6 = common::parse_cidr("fd00::/8");
   ASSERT_TRUE(v6);
   EXPECT_TRUE(v6->contains(ip("fd12::1")));
   EXPECT_FALSE(v6->contains(ip("fe80::1")));
   EXPECT_FALSE(v6->contains(ip("10.0.0.1")));
-  const auto all = parse_cidr("0.0.0.0/0");
+  const auto all = common::parse_cidr("0.0.0.0/0");
   ASSERT_TRUE(all);
   EXPECT_TRUE(all->contains(ip("8.8.8.8")));
   EXPECT_FALSE(all->contains(ip("::1")));  // a v4 /0 is all of IPv4 only
-  EXPECT_TRUE(parse_cidr("::/0")->contains(ip("8.8.8.8")));
-  EXPECT_TRUE(parse_cidr("172.16.0.0/12")->contains(ip("172.31.255.255")));
-  EXPECT_FALSE(parse_cidr("172.16.0.0/12")->contains(ip("172.32.0.0")));
+  EXPECT_TRUE(common::parse_cidr("::/0")->contains(ip("8.8.8.8")));
+  EXPECT_TRUE(common::parse_cidr("172.16.0.0/12")->contains(ip("172.31.255.255")));
+  EXPECT_FALSE(common::parse_cidr("172.16.0.0/12")->contains(ip("172.32.0.0")));
 }
 
 TEST(Cidr, RejectsMalformed) {
   for (const char* bad : {"", "10.0.0.0/33", "10.0.0.1/8", "10.0.0/8", "10.0.0.0/", "10.0.0.0/-1",
                           "::1/129", "fe80::1%eth0", "host.example", "10.0.0.0/8x", "1.2.3.4/ 8"}) {
-    EXPECT_FALSE(parse_cidr(bad)) << bad;
+    EXPECT_FALSE(common::parse_cidr(bad)) << bad;
   }
   EXPECT_THROW(CidrSet({"10.0.0.0/8", "nope"}), std::invalid_argument);
 }

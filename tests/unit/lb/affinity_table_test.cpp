@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "lb/hash.hpp"
+#include "common/hash.hpp"
 
 namespace corral::lb {
 namespace {
@@ -13,7 +13,7 @@ using Clock = AffinityTable::Clock;
 TEST(AffinityTable, RemembersWhileActiveAndForgetsAfterTtl) {
   AffinityTable table(30min);
   const Clock::time_point t{};
-  const auto session = hash_key("session-42");
+  const auto session = common::hash_key("session-42");
   EXPECT_FALSE(table.lookup(session, t));
   table.remember(session, 7, t);
   EXPECT_EQ(table.lookup(session, t + 29min), 7U);  // refreshes the TTL
@@ -39,9 +39,9 @@ TEST(AffinityTable, MoveForgetAndSweep) {
 TEST(AffinityTable, BoundedSize) {
   AffinityTable table(1h, /*max_entries=*/AffinityTable::kShards * 4);
   const Clock::time_point t{};
-  for (std::uint64_t k = 0; k < 10'000; ++k) table.remember(mix64(k), 1, t + std::chrono::seconds(k));
+  for (std::uint64_t k = 0; k < 10'000; ++k) table.remember(common::mix64(k), 1, t + std::chrono::seconds(k));
   EXPECT_LE(table.size(), AffinityTable::kShards * 4);
-  EXPECT_EQ(table.lookup(mix64(9'999), t + 10'000s), 1U);  // the newest entries stay
+  EXPECT_EQ(table.lookup(common::mix64(9'999), t + 10'000s), 1U);  // the newest entries stay
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "lb/hash.hpp"
+#include "common/hash.hpp"
 
 namespace corral::lb {
 namespace {
@@ -29,7 +29,7 @@ TEST(ConsistentHash, StableKeyToBackend) {
   ConsistentHashPolicy b(names(5), {}, 1.25);  // a reload builds the same ring
   const auto candidates = idle(5);
   for (std::uint64_t k = 0; k < 2000; ++k) {
-    const std::uint64_t key = mix64(k);
+    const std::uint64_t key = common::mix64(k);
     const auto first = a.pick(candidates, key_ctx(key));
     ASSERT_EQ(first, a.pick(candidates, key_ctx(key)));
     ASSERT_EQ(first, b.pick(candidates, key_ctx(key)));
@@ -40,7 +40,7 @@ TEST(ConsistentHash, StableKeyToBackend) {
 TEST(ConsistentHash, SpreadsKeysRoughlyEvenly) {
   ConsistentHashPolicy policy(names(4), {}, 1.25);
   std::vector<int> hits(4);
-  for (std::uint64_t k = 0; k < 40'000; ++k) ++hits[policy.owner(mix64(k))];
+  for (std::uint64_t k = 0; k < 40'000; ++k) ++hits[policy.owner(common::mix64(k))];
   for (int h : hits) EXPECT_NEAR(h, 10'000, 2'000);
 }
 
@@ -53,7 +53,7 @@ TEST(ConsistentHash, RemovingABackendMovesOnlyItsKeys) {
   }
   int moved = 0;
   for (std::uint64_t k = 0; k < 5000; ++k) {
-    const std::uint64_t key = mix64(k);
+    const std::uint64_t key = common::mix64(k);
     const std::uint32_t before = all[*policy.pick(all, key_ctx(key))].backend;
     const std::uint32_t after = without_2[*policy.pick(without_2, key_ctx(key))].backend;
     if (before != 2) {
@@ -70,7 +70,7 @@ TEST(ConsistentHash, RemovingABackendMovesOnlyItsKeys) {
   fewer.erase(fewer.begin() + 2);
   ConsistentHashPolicy reloaded(fewer, {}, 1.25);
   for (std::uint64_t k = 0; k < 5000; ++k) {
-    const std::uint64_t key = mix64(k);
+    const std::uint64_t key = common::mix64(k);
     const std::uint32_t before = policy.owner(key);
     if (before == 2) continue;
     const std::uint32_t after = reloaded.owner(key);
@@ -81,7 +81,7 @@ TEST(ConsistentHash, RemovingABackendMovesOnlyItsKeys) {
 TEST(ConsistentHash, BoundedLoadSkipsAnOverloadedOwner) {
   ConsistentHashPolicy policy(names(4), {}, 1.25);
   auto candidates = idle(4);
-  const std::uint64_t key = mix64(123);
+  const std::uint64_t key = common::mix64(123);
   const std::uint32_t owner = policy.owner(key);
   candidates[owner].in_flight = 10;  // total 10 over 4: capacity ceil(1.25 * 11 / 4) = 4
   const auto picked = policy.pick(candidates, key_ctx(key));
@@ -99,7 +99,7 @@ TEST(ConsistentHash, BoundedLoadHoldsOverManyPicks) {
   ConsistentHashPolicy policy(names(5), {}, 1.25);
   auto candidates = idle(5);
   for (std::uint64_t k = 0; k < 500; ++k) {
-    const std::uint64_t key = mix64(k % 7);  // only 7 hot keys: hashing alone would pile up
+    const std::uint64_t key = common::mix64(k % 7);  // only 7 hot keys: hashing alone would pile up
     std::uint64_t total = 0;
     for (const auto& c : candidates) total += c.in_flight;
     const double cap = std::ceil(1.25 * static_cast<double>(total + 1) / 5.0);
@@ -114,7 +114,7 @@ TEST(ConsistentHash, KeyFallsBackToTheModelAndWalksPastNonCandidates) {
   const std::vector<Candidate> all = idle(3);
   const PickContext by_model{"llama3:latest", 0, false, 0};
   const auto owner = all[*policy.pick(all, by_model)].backend;
-  EXPECT_EQ(owner, policy.owner(hash_key("llama3:latest")));
+  EXPECT_EQ(owner, policy.owner(common::hash_key("llama3:latest")));
   std::vector<Candidate> others;
   for (const auto& c : all) {
     if (c.backend != owner) others.push_back(c);
@@ -130,7 +130,7 @@ TEST(ConsistentHash, KeyFallsBackToTheModelAndWalksPastNonCandidates) {
 TEST(ConsistentHash, WeightsScaleTheShare) {
   ConsistentHashPolicy policy(names(2), {3, 1}, 1.25);
   std::vector<int> hits(2);
-  for (std::uint64_t k = 0; k < 40'000; ++k) ++hits[policy.owner(mix64(k))];
+  for (std::uint64_t k = 0; k < 40'000; ++k) ++hits[policy.owner(common::mix64(k))];
   EXPECT_NEAR(static_cast<double>(hits[0]) / 40'000, 0.75, 0.06);
 }
 

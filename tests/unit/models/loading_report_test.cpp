@@ -6,7 +6,7 @@
 
 #include "admission/admission_controller.hpp"
 #include "config/config_loader.hpp"
-#include "lb/hash.hpp"
+#include "common/hash.hpp"
 
 namespace corral::models {
 namespace {
@@ -18,10 +18,10 @@ TEST(LoadingReport, ListsLoadsUnderWayWithTheirRemainingTime) {
   upstream::BackendRegistry registry(c, admission);
   const auto snap = registry.current();
   auto& catalog = snap->pools[0].members[1]->backend->catalog;
-  auto loading = catalog.state(lb::hash_key("m:latest"), "m:latest");
+  auto loading = catalog.state(common::hash_key("m:latest"), "m:latest");
   loading->disk_bytes = 4'000'000'000;
   loading->loading_since_ns = 10'000'000'000;
-  catalog.state(lb::hash_key("idle:latest"), "idle:latest")->loaded = true;
+  catalog.state(common::hash_key("idle:latest"), "idle:latest")->loaded = true;
 
   const auto report = loading_models(*snap, 11'000'000'000);
   ASSERT_EQ(report.size(), 1U);

@@ -71,19 +71,19 @@ TEST(AccessLog, LineIsOneJsonObjectWithTheFields) {
 }
 
 TEST(AccessLog, LevelFiltersByStatus) {
-  AccessLogConfig c;
+  config::AccessLogConfig c;
   c.path = "stderr";
-  c.level = AccessLogLevel::kWarn;
+  c.level = config::AccessLogLevel::kWarn;
   AccessLog warn(c);
   EXPECT_FALSE(warn.wants(200));
   EXPECT_TRUE(warn.wants(404));
   EXPECT_TRUE(warn.wants(499));
-  c.level = AccessLogLevel::kError;
+  c.level = config::AccessLogLevel::kError;
   AccessLog error(c);
   EXPECT_FALSE(error.wants(404));
   EXPECT_FALSE(error.wants(499));
   EXPECT_TRUE(error.wants(503));
-  c.level = AccessLogLevel::kOff;
+  c.level = config::AccessLogLevel::kOff;
   AccessLog off(c);
   EXPECT_FALSE(off.wants(500));
 }
@@ -92,9 +92,9 @@ TEST(AccessLog, FileGetsEveryLineWritten) {
   const auto path = std::filesystem::temp_directory_path() / ("corral-access-" + std::to_string(::getpid()) + ".log");
   std::filesystem::remove(path);
   {
-    AccessLogConfig c;
+    config::AccessLogConfig c;
     c.path = path.string();
-    c.level = AccessLogLevel::kWarn;
+    c.level = config::AccessLogLevel::kWarn;
     AccessLog log(c);
     AccessEntry e = sample();
     for (int i = 0; i < 100; ++i) {
@@ -117,7 +117,7 @@ TEST(AccessLog, ConcurrentWritersLoseNoLine) {
   constexpr int kThreads = 4;
   constexpr int kLines = 2000;
   {
-    AccessLogConfig c;
+    config::AccessLogConfig c;
     c.path = path.string();
     AccessLog log(c);
     std::vector<std::thread> writers;
@@ -141,7 +141,7 @@ TEST(AccessLog, ConcurrentWritersLoseNoLine) {
 }
 
 TEST(AccessLog, UnopenableFileIsAStartupError) {
-  AccessLogConfig c;
+  config::AccessLogConfig c;
   c.path = std::filesystem::temp_directory_path().string();  // a directory: fopen fails (spdlog would create a missing one)
   EXPECT_THROW(AccessLog{c}, std::runtime_error);
 }

@@ -1,4 +1,4 @@
-#include "shared_state/redis_config.hpp"
+#include "config/redis_config.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,26 +9,26 @@ namespace {
 
 TEST(RedisUrl, Forms) {
   std::string error;
-  auto ep = parse_redis_url("redis://cache.internal", error);
+  auto ep = config::parse_redis_url("redis://cache.internal", error);
   ASSERT_TRUE(ep) << error;
   EXPECT_EQ(ep->host, "cache.internal");
   EXPECT_EQ(ep->port, 6379);
   EXPECT_EQ(ep->db, 0);
-  ep = parse_redis_url("redis://:s3cret@10.0.0.5:6380/2", error);
+  ep = config::parse_redis_url("redis://:s3cret@10.0.0.5:6380/2", error);
   ASSERT_TRUE(ep) << error;
   EXPECT_EQ(ep->host, "10.0.0.5");
   EXPECT_EQ(ep->port, 6380);
   EXPECT_EQ(ep->db, 2);
   EXPECT_EQ(ep->password, "s3cret");
-  ep = parse_redis_url("redis://user:pw@[::1]:7000/", error);
+  ep = config::parse_redis_url("redis://user:pw@[::1]:7000/", error);
   ASSERT_TRUE(ep) << error;
   EXPECT_EQ(ep->host, "::1");
   EXPECT_EQ(ep->port, 7000);
   EXPECT_EQ(ep->password, "pw");
-  ep = parse_redis_url("redis://[::1]", error);
+  ep = config::parse_redis_url("redis://[::1]", error);
   ASSERT_TRUE(ep) << error;
   EXPECT_EQ(ep->port, 6379);
-  ep = parse_redis_url("unix:///run/redis.sock?db=3", error);
+  ep = config::parse_redis_url("unix:///run/redis.sock?db=3", error);
   ASSERT_TRUE(ep) << error;
   EXPECT_EQ(ep->unix_path, "/run/redis.sock");
   EXPECT_EQ(ep->db, 3);
@@ -39,16 +39,16 @@ TEST(RedisUrl, Rejects) {
                           "redis://h:99999", "redis://h:x", "redis://h/abc", "redis://[::1", "unix://relative",
                           "unix:///s?foo=1", "redis://h:"}) {
     std::string error;
-    EXPECT_FALSE(parse_redis_url(bad, error)) << bad;
+    EXPECT_FALSE(config::parse_redis_url(bad, error)) << bad;
     EXPECT_FALSE(error.empty()) << bad;
   }
 }
 
 TEST(RateLimitScript, ArgvSkipsDisabledOpsAndMapsBack) {
-  std::vector<auth::BucketOp> ops{
+  std::vector<ratelimit::BucketOp> ops{
       {"ip:1.2.3.4:req", {100, 10}, 1},
       {"off", {0, 0}, 1},
-      {"key:k:tok", {600, 10}, 250, auth::BucketOp::Kind::kCharge},
+      {"key:k:tok", {600, 10}, 250, ratelimit::BucketOp::Kind::kCharge},
   };
   std::vector<std::size_t> map;
   const auto argv = rate_limit_argv(ops, "corral:", false, map);
