@@ -28,23 +28,6 @@ Verdict refused(int status, std::string message) {
   return v;
 }
 
-// The model a request names, normalised, or empty when it names none (or the body is invalid: the proxy
-// answers that with its own 400 later).
-// `body` is not const so the padding overload of extract_request_info is chosen: simdjson reads up to
-// kBodyPadding bytes past the end, which a chunked body's buffer may not have.
-std::string model_of(const routing::Route& route, std::string& body) {
-  if (route.needs_body_model()) {
-    auto info = routing::extract_request_info(route, body);
-    return info.ok() ? std::move(info.model_key) : std::string{};
-  }
-  if (route.kind == routing::RouteKind::kModelPath) {
-    if (auto name = routing::decode_path_segment(route.path_model)) {
-      if (auto key = routing::model_key(*name)) return std::move(*key);
-    }
-  }
-  return {};
-}
-
 std::string_view bucket_kind(const std::vector<ratelimit::BucketOp>& ops, std::size_t index) {
   const std::string& name = ops[index].key;
   if (name.starts_with("ip:")) return "too many requests from this client address";
@@ -99,7 +82,8 @@ Verdict Gatekeeper::check_admin(std::shared_ptr<const AccessPolicy> policy, cons
 
 net::awaitable<Verdict> Gatekeeper::check(std::shared_ptr<const AccessPolicy> policy, const IpAddress& peer,
                                           std::string_view peer_text,
-                                          http::request<http::string_body>& msg, const routing::Route& route) {
+                                          const http::request<http::string_body>& msg, const routing::Route& route,
+                                          const routing::RequestInfo& info) {
   const AuthResult auth = policy->keys.authenticate(field(msg, http::field::authorization));
   Verdict v;
   if (auth.status == AuthResult::Status::kNoKey) {
@@ -110,8 +94,9 @@ net::awaitable<Verdict> Gatekeeper::check(std::shared_ptr<const AccessPolicy> po
     v = refused(403, "model management calls (pull, push, create, copy, delete, blobs) need an admin API key "
                      "or the admin listener");
   } else if (auth.key != nullptr && (!auth.key->allowed_models.empty() || !auth.key->allowed_pools.empty())) {
-    const std::string model = model_of(route, msg.body());
-    if (!model.empty()) {
+    // An invalid body names no model here: the proxy answers it with its own 400 later.
+    const std::string& model = info.model_key;
+    if (info.ok() && !model.empty()) {
       const auto& pool = policy->config->pools[policy->matcher.pool_for(model)];
       if (!KeyStore::authorize(auth.key, pool.name, model)) {
         v = refused(403, "API key '" + auth.key->name + "' may not use model '" + model + "'");

@@ -18,6 +18,7 @@
 #include "common/asio.hpp"
 #include "config/config.hpp"
 #include "routing/model_matcher.hpp"
+#include "routing/request_info.hpp"
 #include "routing/router.hpp"
 #include "shared_state/shared_store.hpp"
 
@@ -65,12 +66,12 @@ class Gatekeeper final {
   [[nodiscard]] static std::string client_ip(const AccessPolicy& policy, const IpAddress& peer,
                                              const http::fields& fields);
 
-  /// Runs every check for a request on the public listener. The body is read only when the key has allow
-  /// lists and the route names the model in the body; its capacity may grow by routing::kBodyPadding.
-  /// `peer` is normalized (common::normalize) and `peer_text` is its text.
+  /// Runs every check for a request on the public listener. Allow lists read the model from `info` (the
+  /// request's facts, read once by the connection), never the body. `peer` is normalized
+  /// (common::normalize) and `peer_text` is its text.
   [[nodiscard]] net::awaitable<Verdict> check(std::shared_ptr<const AccessPolicy> policy, const IpAddress& peer,
-                                              std::string_view peer_text,
-                                              http::request<http::string_body>& msg, const routing::Route& route);
+                                              std::string_view peer_text, const http::request<http::string_body>& msg,
+                                              const routing::Route& route, const routing::RequestInfo& info);
 
   /// Checks only the key for Corral's admin API on the public listener: admitted with an admin key.
   [[nodiscard]] static Verdict check_admin(std::shared_ptr<const AccessPolicy> policy,

@@ -354,7 +354,7 @@ net::awaitable<FanOutAnswer> fan_out(gateway::ProxyContext& ctx, gateway::Client
                                      std::size_t pool) {
   const auto ex = co_await net::this_coro::executor;  // named: no temporaries in a co_await expression (GCC 12)
   FanOut fo(ctx, req, snap, pool, ex);
-  fo.info = routing::extract_request_info(req.route, req.msg.body());
+  fo.info = req.info;
   if (!fo.info.ok()) {
     co_return FanOutAnswer{co_await gateway::answer_error(req, ErrorKind::kBadRequest, fo.info.error_message), 400};
   }

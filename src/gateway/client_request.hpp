@@ -10,6 +10,7 @@
 #include "common/asio.hpp"
 #include "common/clock.hpp"
 #include "http/request_checks.hpp"
+#include "routing/request_info.hpp"
 #include "routing/router.hpp"
 
 namespace corral::http1 {
@@ -27,6 +28,9 @@ struct ClientRequest {
   TcpStream& client;
   http1::HeadFacts facts;
   routing::Route route;
+  /// The request's facts (model, stream flag, options digest...), read once from the body after the head
+  /// checks; every later step reads these, not the body.
+  routing::RequestInfo info;
   std::string request_id;   ///< X-Request-ID (the client's or generated), echoed on the response
   std::string client_ip;    ///< the peer address
   std::string principal;    ///< the API key name auth identified (access log `key`); empty when none

@@ -320,7 +320,11 @@ net::awaitable<bool> ClientConnection::serve_one(bool first_request) {
     if (buffer_.capacity() > kKeptCapacity) buffer_.shrink_to_fit();
   }
 
-  const routing::Route route = routing::route_request(msg.method(), facts.origin_target);
+  gateway::ClientRequest req(msg, stream_);
+  req.facts = facts;
+  req.route = routing::route_request(msg.method(), facts.origin_target);
+  const routing::Route& route = req.route;
+  req.info = routing::read_request_facts(route, msg.body());  // the one parse of the body
   const bool health = facts.path == "/healthz" || facts.path == "/readyz";
   const bool corral_api = facts.path.starts_with("/corral/");
   // The status page and its JSON are read-only views, open to whoever this listener admits (like
@@ -354,7 +358,7 @@ net::awaitable<bool> ClientConnection::serve_one(bool first_request) {
       // Named first: GCC 12 double-destroys non-trivial temporaries in a co_await full-expression. In a
       // block of its own, so that its frame is gone before the request is proxied (a stream keeps this
       // frame for its whole life: 0.5 KiB per open stream, issue 8).
-      auto checking = gatekeeper_.check(std::move(policy), peer_, client_ip_, msg, route);
+      auto checking = gatekeeper_.check(std::move(policy), peer_, client_ip_, msg, route, req.info);
       verdict = co_await std::move(checking);
     }
     if (!verdict.admitted()) {
@@ -369,9 +373,17 @@ net::awaitable<bool> ClientConnection::serve_one(bool first_request) {
     }
   }
 
-  gateway::ClientRequest req(msg, stream_);
-  req.facts = facts;
-  req.route = route;
+  // The gateway's own pages are not requests of the fleet: scrapes and status polls stay out of the
+  // request metrics and the access log, like /healthz.
+  if (admin::is_observability_page(worker_.gw, facts.path, admin_)) {
+    const std::optional<std::string> page =
+        co_await admin::answer_observability(worker_.gw, worker_.pool, msg, facts.path, keep_alive, admin_);
+    if (page) {
+      const bool go_on = co_await gateway::write_all(stream_, *page);
+      body_storage_ = std::move(msg.body());
+      co_return go_on && keep_alive;
+    }
+  }
   const auto rid = msg.find("X-Request-ID");
   req.request_id = http1::request_id_for(rid == msg.end() ? std::string_view{} : std::string_view(rid->value()));
   req.client_ip = verdict.client_ip;

@@ -10,7 +10,6 @@
 #include <charconv>
 #include <span>
 
-#include "admin/admin_routes.hpp"
 #include "common/log.hpp"
 #include "http/error_response.hpp"
 #include "http/headers.hpp"
@@ -215,15 +214,8 @@ net::awaitable<gateway::Completion> forward(Forward& f) {
   const config::Config& cfg = *f.snap->config;
   const routing::Route& route = req.route;
   placement::PickInput input;  // copied into a TryPick only when the request has to wait in the queue
-  if (route.needs_body_model()) {
-    auto info = routing::extract_request_info(route, req.msg.body());
-    if (!info.ok()) co_return co_await fail(f, ErrorKind::kBadRequest, info.error_message);
-    input.model_key = std::move(info.model_key);
-  } else if (route.kind == routing::RouteKind::kModelPath) {
-    if (auto name = routing::decode_path_segment(route.path_model)) {
-      if (auto key = routing::model_key(*name)) input.model_key = std::move(*key);
-    }
-  }
+  if (!req.info.ok()) co_return co_await fail(f, ErrorKind::kBadRequest, req.info.error_message);
+  input.model_key = req.info.model_key;
   f.rec.model_key = input.model_key;
   input.model_hash = input.model_key.empty() ? 0 : common::hash_key(input.model_key);
   input.snapshot = f.snap;
@@ -281,7 +273,7 @@ net::awaitable<gateway::Completion> forward(Forward& f) {
   gateway::DisconnectWatch& watch = *req.watch;
   const auto armed = watch.arm();
   if (fleet_ops::needs_auto_pull(route, input)) {  // models[].auto_pull and no backend of the pool has it: pull it first
-    auto pulling = fleet_ops::auto_pull(std::make_shared<const placement::PickInput>(input), routing::extract_request_info(route, body).model);
+    auto pulling = fleet_ops::auto_pull(std::make_shared<const placement::PickInput>(input), req.info.model);
     const std::optional<std::string> failed = co_await std::move(pulling);
     if (watch.gone()) co_return finish(f.rec, 499, false);
     if (failed) {
@@ -434,17 +426,6 @@ net::awaitable<gateway::Completion> dispatch(Forward& f) {
 }  // namespace
 
 net::awaitable<gateway::Completion> handle_request(gateway::ProxyContext& ctx, gateway::ClientRequest& req) {
-  // The gateway's own pages are not requests of the fleet: scrapes and status polls stay out of the
-  // request metrics and the access log, like /healthz.
-  if (admin::is_observability_page(ctx.gw, req.facts.path, req.admin_listener)) {
-    const std::optional<std::string> page =
-        co_await admin::answer_observability(ctx.gw, ctx.pool, req.msg, req.facts.path, req.keep_alive,
-                                             req.admin_listener);
-    if (page) {
-      const bool ok = co_await gateway::write_all(req.client, *page);
-      co_return gateway::Completion{ok && req.keep_alive};
-    }
-  }
   Forward f{ctx, req, ctx.gw.registry.current(), {}, ctx.gw.metric_ids.load()};
   f.rec.started = req.started;
   f.rec.endpoint = req.route.endpoint;

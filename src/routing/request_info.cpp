@@ -378,6 +378,19 @@ RequestInfo extract_request_info(const Route& route, std::string& body) {
   return extract_request_info(route, pad_body(body));
 }
 
+RequestInfo read_request_facts(const Route& route, std::string& body) {
+  if (route.needs_body_model()) return extract_request_info(route, body);
+  RequestInfo info;
+  info.stream = route.stream_default;
+  if (route.kind == RouteKind::kModelPath) {
+    if (auto name = decode_path_segment(route.path_model)) {
+      if (auto key = model_key(*name)) info.model_key = std::move(*key);
+      info.model = std::move(*name);
+    }
+  }
+  return info;
+}
+
 std::string_view pad_body(std::string& body) {
   if (body.capacity() < body.size() + kBodyPadding) body.reserve(body.size() + kBodyPadding);
   return body;

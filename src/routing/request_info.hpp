@@ -65,6 +65,12 @@ struct RequestInfo {
 /// into a string whose capacity is already size + kBodyPadding avoids that).
 [[nodiscard]] RequestInfo extract_request_info(const Route& route, std::string& body);
 
+/// The request's facts, read once right after the head checks and carried with the request (auth, the
+/// router, the picker and auto-pull read these, never the body again): extract_request_info where the
+/// body names the model; the decoded path model for RouteKind::kModelPath (model_key empty when the
+/// segment is malformed or no valid name); otherwise only `stream` (the route's default).
+[[nodiscard]] RequestInfo read_request_facts(const Route& route, std::string& body);
+
 /// Makes `body`'s capacity at least size + kBodyPadding (no-op when it already is) and returns a view of it.
 std::string_view pad_body(std::string& body);
 
