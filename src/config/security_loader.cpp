@@ -5,8 +5,7 @@
 #include <set>
 
 #include "common/hex.hpp"
-#include "auth/key_store.hpp"
-#include "auth/trusted_proxies.hpp"
+#include "common/ip_network.hpp"
 
 namespace corral::config {
 namespace {

@@ -13,7 +13,7 @@
 
 #include "common/asio.hpp"
 #include "gateway/client_request.hpp"
-#include "proxy/proxy_handler.hpp"
+#include "gateway/request_context.hpp"
 #include "upstream/backend.hpp"
 
 namespace corral::fleet_ops {

@@ -26,7 +26,7 @@
 #include "fleet_ops/backend_admission.hpp"
 #include "http/body_relay.hpp"
 #include "fleet_ops/management_merge.hpp"
-#include "proxy/proxy_handler.hpp"
+#include "gateway/request_context.hpp"
 #include "upstream/upstream_exchange.hpp"
 #include "routing/model_name.hpp"
 #include "routing/request_info.hpp"
