@@ -1,6 +1,6 @@
 // Logging facade over spdlog: one stderr logger with Corral's pattern, set up once at startup.
 // Control plane only (startup summary, health transitions, reloads, ejections): nothing on a request's
-// hot path logs (the access log of issue 6 goes through its own asynchronous sink).
+// hot path logs (the access log goes through its own asynchronous sink).
 #pragma once
 
 #include <spdlog/spdlog.h>

@@ -3,7 +3,7 @@
 // is the only cancel signal Ollama understands (style.md section 8). A leaf header (no other net/
 // include) so proxy/ may use it.
 //
-// How it sees the client leave (issue 8): the connection keeps ONE read pending on the client socket from
+// How it sees the client leave: the connection keeps ONE read pending on the client socket from
 // the moment a request has been read, the read of the next request started early (ClientConnection's
 // read-ahead). EOF or an error on it means the client left; bytes mean a pipelined request, which stays in
 // the connection's buffer for the next head. This replaced a `work() || async_wait(wait_read)` race per

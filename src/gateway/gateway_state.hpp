@@ -31,7 +31,7 @@ struct GatewayState {
 
   admission::AdmissionController admission;
   upstream::BackendRegistry registry;
-  /// Session affinity shared with other replicas through Redis (issue 7); null without `redis`. Owned by
+  /// Session affinity shared with other replicas through Redis; null without `redis`. Owned by
   /// the app's Gatekeeper, which outlives the workers.
   shared_state::SharedStore* shared = nullptr;
   /// Set on SIGTERM: no new connections; responses say `Connection: close`; /readyz answers 503.

@@ -27,7 +27,7 @@ namespace corral::http1 {
 
 /// The relay buffers of one worker thread, lent to a stream only from the moment upstream body bytes are
 /// here until their write to the client has completed, never while the stream waits for its backend: an
-/// idle stream holds none (issue 8: one 16 KiB buffer per connection made every idle stream that much
+/// idle stream holds none (one 16 KiB buffer per connection made every idle stream that much
 /// heavier). Two sizes: a piece that fits in kSmall bytes (a streamed token, a small answer) gets a small
 /// buffer, so a burst of streams whose writes are all in flight at once does not leave a pile of 16 KiB
 /// blocks behind in the allocator. Single-threaded, like the worker; each free list keeps at most kKeep.
@@ -160,7 +160,7 @@ namespace detail {
 // One client write: what is left of the head, a piece of body, and its chunk framing, gathered into one
 // writev. The head and the framing are written by hand rather than through Beast's serializer: a
 // response here is always "head, then pieces", and the serializer's generic buffer machinery and header
-// fields (a node allocation per field) cost more than the proxy's own work on a small answer (issue 8).
+// fields (a node allocation per field) cost more than the proxy's own work on a small answer.
 // Not movable: the buffers point into `prefix`.
 struct Piece {
   std::array<char, 20> prefix;  // "<hex size>\r\n"

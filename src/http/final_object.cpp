@@ -4,7 +4,7 @@ namespace corral::http1 {
 namespace {
 
 // The keys, in the order of FinalKey. Found in one forward pass over the window: at every quote, the few
-// keys that start with the next letter are compared (issue 8: an rfind per key cost a memcmp at every
+// keys that start with the next letter are compared (an rfind per key cost a memcmp at every
 // byte of the window, eight times, about 6k instructions per request, a tenth of the gateway's work on a
 // small answer). At every quote, not only at pairs: the window may start inside a string.
 enum FinalKey : std::size_t {

@@ -21,7 +21,7 @@ constexpr std::array<std::string_view, 5> kReplacedUncoded{"x-forwarded-for", "x
 
 // The field-by-field decisions below switch on the code Beast's parser already gave each field (its
 // lookup is case-insensitive) instead of comparing every name with a list of strings: about 300
-// instructions per field less, on every request and response (issue 8). Dropped from requests: the
+// instructions per field less, on every request and response. Dropped from requests: the
 // hop-by-hop fields, Host, Content-Length, Expect, Origin, Forwarded and the X- fields above; from
 // responses: the hop-by-hop fields, Content-Length and X-Request-ID.
 bool hop_by_hop_code(http::field f) {
@@ -68,7 +68,7 @@ bool dropped_on_response(const http::fields::value_type& f) {
 }
 
 void append_field(std::string& out, std::string_view name, std::string_view value) {
-  // One resize and three copies: four append calls per field were ~200 instructions (issue 8).
+  // One resize and three copies: four append calls per field were ~200 instructions.
   const std::size_t at = out.size();
   out.resize(at + name.size() + value.size() + 4);
   char* p = out.data() + at;

@@ -22,7 +22,7 @@ namespace corral::http1 {
 struct ForwardContext {
   std::string_view backend_authority;  ///< Host for the backend: "host:port"
   std::string_view path_prefix;        ///< the backend URL's path prefix ("" or "/ollama")
-  std::string_view client_ip;          ///< the peer address (trusted-XFF logic comes with issue 7)
+  std::string_view client_ip;          ///< the client address (after the trusted-proxy rules of auth/trusted_proxies)
   std::string_view request_id;         ///< X-Request-ID to send
   bool client_tls = false;             ///< X-Forwarded-Proto https when the client used TLS
 };

@@ -123,7 +123,7 @@ bool valid_target_chars(std::string_view t) {
 }
 
 // How often each field the checks limit appears, in one walk over the fields (four equal_range lookups
-// in Beast's tree cost ~1.3k instructions a request, issue 8).
+// in Beast's tree cost ~1.3k instructions a request).
 struct CheckedFieldCounts {
   std::size_t host = 0;
   std::size_t content_length = 0;

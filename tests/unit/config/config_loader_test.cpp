@@ -11,7 +11,7 @@ namespace {
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-// Issue 4's example, verbatim: scripts outside the repository rely on it.
+// The documented example configuration, verbatim: scripts outside the repository rely on it.
 constexpr std::string_view kIssueExample = R"(listen: 127.0.0.1:11434
 threads: 2                      # worker threads; default = cores
 pools:
