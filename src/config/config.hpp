@@ -131,10 +131,11 @@ struct ModelRoute {
   bool auto_pull = false;
 };
 
-/// `admin`: the operator's listener (metrics, health, drain, reload).
+/// `admin`: the operator's listener (metrics, health, status page, reload; drain is SIGTERM).
 struct AdminConfig {
-  /// `admin.listen` (HOST:PORT, default empty = no admin listener): when set, /metrics, /healthz, /readyz and
-  /// the admin calls live there and nowhere else.
+  /// `admin.listen` (HOST:PORT, default empty = no admin listener): when set, /metrics lives there only and
+  /// the admin calls need no key there (on the public listener they need an admin API key); it also proxies
+  /// every Ollama route without keys or limits (docs/gateway.md, "Listeners and keys").
   std::string listen;
   /// `admin.tls` (optional): TLS termination on the admin listener (docs/security.md).
   config::TlsConfig tls;
