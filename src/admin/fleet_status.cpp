@@ -102,6 +102,52 @@ metrics::AdmissionTotals admission_totals(const gateway::GatewayState& gw) {
   return t;
 }
 
+// One worker's row: identity, health, slots, the models its /api/ps listed (`ps` is null when it was
+// not asked: unhealthy at the time) and its VRAM.
+json::object worker_json(const upstream::PoolState& p, std::size_t i, const std::optional<std::string>* ps,
+                         std::int64_t now) {
+  const auto& m = *p.members[i];
+  const auto* cfg = backend_config(p, i);
+  json::object w;
+  w["name"] = m.backend->name;
+  w["url"] = m.backend->url;
+  w["pool"] = p.config->name;
+  w["health"] = health_of(m, now);
+  w["in_flight"] = m.backend->slots->in_flight.load(std::memory_order_relaxed);
+  w["max_inflight"] = m.backend->slots->limit.load(std::memory_order_relaxed);
+  w["queued"] = beyond_slots(m, cfg);
+  std::uint64_t used = 0;
+  w["models"] = ps != nullptr ? loaded_models(*ps, used) : json::array();
+  add_vram(w, *m.backend, cfg, ps != nullptr ? std::optional<std::uint64_t>(used) : std::nullopt);
+  return w;
+}
+
+json::array recent_errors_json(const observe::RecentErrors& recent) {
+  json::array errors;
+  for (const auto& e : recent.list()) {
+    errors.push_back(json::object{{"time_unix_ms", e.time_unix_ms},
+                                  {"status", e.status},
+                                  {"kind", e.kind},
+                                  {"model", e.model},
+                                  {"backend", e.backend},
+                                  {"message", e.message}});
+  }
+  return errors;
+}
+
+// Cold starts under way: which model loads where, for how long already, and about how long still.
+json::array loading_json(const upstream::Snapshot& snap, std::int64_t now) {
+  json::array loading;
+  for (const models::LoadingModel& l : models::loading_models(snap, now)) {
+    loading.push_back(json::object{{"pool", l.pool},
+                                   {"backend", l.backend},
+                                   {"model", l.model},
+                                   {"loading_s", seconds_between(l.since_ns, now)},
+                                   {"expected_remaining_s", static_cast<double>(l.remaining_ns) / 1e9}});
+  }
+  return loading;
+}
+
 }  // namespace
 
 void refresh_gauges(gateway::GatewayState& gw) {
@@ -159,23 +205,8 @@ net::awaitable<std::string> fleet_status_json(gateway::GatewayState& gw, upstrea
   for (const auto& p : snap->pools) {
     std::uint64_t pool_in_flight = 0;
     for (std::size_t i = 0; i < p.members.size(); ++i) {
-      const auto& m = *p.members[i];
-      const auto* cfg = backend_config(p, i);
-      json::object w;
-      w["name"] = m.backend->name;
-      w["url"] = m.backend->url;
-      w["pool"] = p.config->name;
-      w["health"] = health_of(m, now);
-      const auto in_flight = m.backend->slots->in_flight.load(std::memory_order_relaxed);
-      pool_in_flight += in_flight;
-      w["in_flight"] = in_flight;
-      w["max_inflight"] = m.backend->slots->limit.load(std::memory_order_relaxed);
-      w["queued"] = beyond_slots(m, cfg);
-      std::uint64_t used = 0;
-      const bool polled = asked[member++];
-      w["models"] = polled ? loaded_models(ps[target++], used) : json::array();
-      add_vram(w, *m.backend, cfg, polled ? std::optional<std::uint64_t>(used) : std::nullopt);
-      workers.push_back(std::move(w));
+      pool_in_flight += p.members[i]->backend->slots->in_flight.load(std::memory_order_relaxed);
+      workers.push_back(worker_json(p, i, asked[member++] ? &ps[target++] : nullptr, now));
     }
     const auto queued = p.queue->depth();
     total_in_flight += pool_in_flight;
@@ -194,26 +225,8 @@ net::awaitable<std::string> fleet_status_json(gateway::GatewayState& gw, upstrea
                                 {"requests", window.requests},
                                 {"errors", window.errors}};
   root["window"] = json::parse(metrics::WindowStats::to_json(window));
-  json::array errors;
-  for (const auto& e : gw.recent_errors.list()) {
-    errors.push_back(json::object{{"time_unix_ms", e.time_unix_ms},
-                                  {"status", e.status},
-                                  {"kind", e.kind},
-                                  {"model", e.model},
-                                  {"backend", e.backend},
-                                  {"message", e.message}});
-  }
-  root["recent_errors"] = std::move(errors);
-  // Cold starts under way: which model loads where, for how long already, and about how long still.
-  json::array loading;
-  for (const models::LoadingModel& l : models::loading_models(*snap, now)) {
-    loading.push_back(json::object{{"pool", l.pool},
-                                   {"backend", l.backend},
-                                   {"model", l.model},
-                                   {"loading_s", seconds_between(l.since_ns, now)},
-                                   {"expected_remaining_s", static_cast<double>(l.remaining_ns) / 1e9}});
-  }
-  root["loading"] = std::move(loading);
+  root["recent_errors"] = recent_errors_json(gw.recent_errors);
+  root["loading"] = loading_json(*snap, now);
   co_return json::serialize(root);
 }
 

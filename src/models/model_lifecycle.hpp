@@ -27,6 +27,11 @@ class ModelLifecycle final {
   bool tick(const upstream::SnapshotPtr& snapshot, std::int64_t now_ns, const net::any_io_executor& ex);
 
  private:
+  // Starts a load of `key` on the member with the cheapest fit, taking one of its slots for the load.
+  void add_replica(const upstream::Snapshot& snap, const upstream::PoolState& pool, const config::ModelRoute& rule,
+                   const std::string& key, std::uint64_t hash, bool predicted, std::int64_t now,
+                   const net::any_io_executor& ex);
+
   BusyPredictor predictor_;
   metrics::CorralMetrics* metrics_;
 };
