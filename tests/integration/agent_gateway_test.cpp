@@ -3,12 +3,23 @@
 // gateway polling it. The status JSON shows the agent's numbers (and says "unknown" for a worker with
 // neither agent nor `vram`), the scale advisor steps up on VRAM > 85 %, and a dead agent falls back to
 // the configured `vram`.
-#include <cstdlib>
+#include <chrono>
 #include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
-#include "gateway_harness.hpp"
+#include <gtest/gtest.h>
 
-namespace corral::gwtest {
+#include "support/fleet.hpp"
+#include "support/http_client.hpp"
+#include "support/poll.hpp"
+#include "support/process.hpp"
+#include "support/sim.hpp"
+#include "support/text_file.hpp"
+
+namespace corral::testing {
 namespace {
 
 #ifdef FAKE_NVML_DIR
@@ -16,12 +27,6 @@ const std::string kFakeNvml = std::string(FAKE_NVML_DIR) + "/libnvidia-ml.so.1";
 #else
 const std::string kFakeNvml;
 #endif
-
-// Replaced atomically so the fake never reads a half-written script.
-void write_script(const std::string& path, const std::string& text) {
-  std::ofstream(path + ".tmp") << text;
-  std::filesystem::rename(path + ".tmp", path);
-}
 
 const boost::json::object& worker(const boost::json::object& status, std::string_view name) {
   for (const auto& w : status.at("workers").as_array()) {
@@ -33,9 +38,10 @@ const boost::json::object& worker(const boost::json::object& status, std::string
 TEST(AgentGateway, StatusAndScaleFollowTheAgentsVram) {
   if (kFakeNvml.empty()) GTEST_SKIP() << "fake NVML not built";
   const std::string script = write_temp("", ".nvml");
-  write_script(script, "gpu total=24000000000 used=6000000000 util=35 name=NVIDIA A10G\n");
-  ::setenv("FAKE_NVML_CONFIG", script.c_str(), 1);  // inherited by the agent child
-  auto agent = std::make_unique<Server>(std::vector<std::string>{"agent", "--listen", "127.0.0.1:0", "--nvml-lib", kFakeNvml});
+  replace_file(script,  // atomically: the fake never reads a half-written script
+               "gpu total=24000000000 used=6000000000 util=35 name=NVIDIA A10G\n");
+  auto agent = std::make_unique<Server>(std::vector<std::string>{"agent", "--listen", "127.0.0.1:0", "--nvml-lib", kFakeNvml},
+                                        std::vector<std::string>{"FAKE_NVML_CONFIG=" + script});
   auto a = start_sim({"llama3:8b=1GB"});
   auto b = start_sim({"llama3:8b=1GB"});
   Server gw({"serve", "-c", write_temp("listen: 127.0.0.1:0\nthreads: 2\nadmin:\n  listen: 127.0.0.2:0\n"
@@ -44,15 +50,15 @@ TEST(AgentGateway, StatusAndScaleFollowTheAgentsVram) {
                                        "      - url: " + a.url() + "\n        name: gpu-a\n        vram: 8GiB\n"
                                        "        agent: http://" + agent->address + "\n"
                                        "      - url: " + b.url() + "\n        name: gpu-b\n")});
-  const std::string admin = gw.process->line().substr(6);  // "admin HOST:PORT"
+  const std::string admin = gw.admin_address();
   ASSERT_TRUE(wait_ready(gw));
-  const auto status = [&] { return parse_json(request(admin, "GET", "/corral/api/status").body).as_object(); };
+  const auto status = [&] { return parse_json(http_request(admin, "GET", "/corral/api/status").body).as_object(); };
   const auto scale = [&] {
-    return parse_json(request(admin, "GET", "/corral/api/scale").body).at("pools").as_array().at(0).as_object();
+    return parse_json(http_request(admin, "GET", "/corral/api/scale").body).at("pools").as_array().at(0).as_object();
   };
 
   boost::json::object s;
-  ASSERT_TRUE(wait_until([&] {
+  ASSERT_TRUE(poll_until([&] {
     s = status();
     return worker(s, "gpu-a").at("vram_source").as_string() == "agent";
   }));
@@ -66,8 +72,8 @@ TEST(AgentGateway, StatusAndScaleFollowTheAgentsVram) {
   EXPECT_FALSE(gpu_b.contains("vram_total_bytes"));
   EXPECT_EQ(scale().at("direction").as_string(), "hold");  // 25 % used
 
-  write_script(script, "gpu total=24000000000 used=21000000000 util=97 name=NVIDIA A10G\n");  // 87.5 %
-  ASSERT_TRUE(wait_until([&] { return worker(status(), "gpu-a").at("vram_used_bytes").as_int64() == 21000000000; }));
+  replace_file(script, "gpu total=24000000000 used=21000000000 util=97 name=NVIDIA A10G\n");  // 87.5 %
+  ASSERT_TRUE(poll_until([&] { return worker(status(), "gpu-a").at("vram_used_bytes").as_int64() == 21000000000; }));
   const auto up = scale();
   EXPECT_EQ(up.at("direction").as_string(), "up");
   EXPECT_EQ(up.at("recommended").as_int64(), 3);  // one step above the two workers running
@@ -75,7 +81,7 @@ TEST(AgentGateway, StatusAndScaleFollowTheAgentsVram) {
   EXPECT_GT(up.at("max_vram_ratio").to_number<double>(), 0.85);
 
   agent.reset();  // the agent dies: the configured vram applies again
-  ASSERT_TRUE(wait_until([&] {
+  ASSERT_TRUE(poll_until([&] {
     s = status();
     return worker(s, "gpu-a").at("vram_source").as_string() == "config";
   }));
@@ -86,9 +92,9 @@ TEST(AgentGateway, StatusAndScaleFollowTheAgentsVram) {
 
 TEST(AgentGateway, AgentKeyIsValidatedLikeUrl) {
   const auto check = [](const std::string& agent) {
-    Process p({"check-config", "-c", write_temp("pools:\n  - name: p\n    backends:\n      - url: http://127.0.0.1:1\n"
-                                                "        agent: \"" + agent + "\"\n")});
-    return p.wait();
+    return run_corral({"check-config", "-c", write_temp("pools:\n  - name: p\n    backends:\n      - url: http://127.0.0.1:1\n"
+                                                        "        agent: \"" + agent + "\"\n")})
+        .exit_code;
   };
   EXPECT_EQ(check("http://127.0.0.1:9090"), 0);
   for (const std::string bad : {"ftp://x:1", "https://127.0.0.1:9", "http://127.0.0.1:9?x=1", "http://"}) {
@@ -97,4 +103,4 @@ TEST(AgentGateway, AgentKeyIsValidatedLikeUrl) {
 }
 
 }  // namespace
-}  // namespace corral::gwtest
+}  // namespace corral::testing

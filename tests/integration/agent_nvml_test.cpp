@@ -2,28 +2,26 @@
 // test rewrites between scrapes; a missing or failing NVML is a clear error and exit code 1.
 #include <gtest/gtest.h>
 
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <chrono>
-#include <cstdio>
+
+#include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
-extern char** environ;
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/text_file.hpp"
 
 namespace {
 
+using namespace corral::testing;
 namespace fs = std::filesystem;
 namespace net = boost::asio;
 namespace beast = boost::beast;
@@ -35,97 +33,6 @@ const std::string kFakeNvml = std::string(FAKE_NVML_DIR) + "/libnvidia-ml.so.1";
 #else
 const std::string kFakeNvml;
 #endif
-
-// A child `corral` process with stdout and stderr captured; killed in the destructor.
-class Child {
- public:
-  Child(const std::vector<std::string>& args, const std::vector<std::string>& extra_env) {
-    int out[2], err[2];
-    if (pipe(out) != 0 || pipe(err) != 0) throw std::runtime_error("pipe");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-    posix_spawn_file_actions_addclose(&fa, out[0]);
-    posix_spawn_file_actions_addclose(&fa, err[0]);
-    std::vector<std::string> all{CORRAL_BINARY};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env_storage(extra_env);
-    for (char** e = environ; *e; ++e) env_storage.emplace_back(*e);
-    std::vector<char*> envp;
-    for (auto& e : env_storage) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    if (posix_spawn(&pid_, CORRAL_BINARY, &fa, nullptr, argv.data(), envp.data()) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&fa);
-    close(out[1]);
-    close(err[1]);
-    out_ = out[0];
-    err_ = err[0];
-  }
-  ~Child() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGTERM);
-      int st = 0;
-      waitpid(pid_, &st, 0);
-    }
-    close(out_);
-    close(err_);
-  }
-  // First stdout line, or "" if the process closed stdout or the generous deadline passed
-  // (the deadline only keeps a broken build from hanging the suite).
-  std::string first_line() {
-    std::string line;
-    char c;
-    while (true) {
-      pollfd p{out_, POLLIN, 0};
-      if (poll(&p, 1, 20000) <= 0) return "";
-      if (read(out_, &c, 1) != 1) return "";
-      if (c == '\n') return line;
-      line += c;
-    }
-  }
-  // Waits for exit; returns the exit status (or -1) and collects stderr.
-  int wait_exit(std::string* err) {
-    int st = 0;
-    waitpid(pid_, &st, 0);
-    exited_ = true;
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(err_, buf, sizeof buf)) > 0) err->append(buf, static_cast<std::size_t>(n));
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int out_ = -1;
-  int err_ = -1;
-  bool exited_ = false;
-};
-
-struct Response {
-  int status = 0;
-  std::string content_type;
-  std::string body;
-};
-
-Response get(const std::string& hostport, const std::string& target) {
-  const auto colon = hostport.rfind(':');
-  net::io_context io;
-  beast::tcp_stream s(io);
-  s.expires_after(std::chrono::seconds(20));
-  s.connect(tcp::endpoint(net::ip::make_address(hostport.substr(0, colon)),
-                          static_cast<unsigned short>(std::stoi(hostport.substr(colon + 1)))));
-  http::request<http::empty_body> req{http::verb::get, target, 11};
-  req.set(http::field::host, hostport);
-  http::write(s, req);
-  beast::flat_buffer buf;
-  http::response<http::string_body> res;
-  http::read(s, buf, res);
-  return {static_cast<int>(res.result_int()), std::string(res[http::field::content_type]), res.body()};
-}
 
 class TempDir {
  public:
@@ -139,13 +46,6 @@ class TempDir {
  private:
   fs::path path_;
 };
-
-// Replaces the file atomically so the fake never reads a half-written script.
-void write_file(const fs::path& p, const std::string& text) {
-  const auto tmp = p.string() + ".tmp";
-  std::ofstream(tmp) << text;
-  fs::rename(tmp, p);
-}
 
 bool has_line(const std::string& text, const std::string& line) {
   return text.find(line + "\n") != std::string::npos;
@@ -203,16 +103,15 @@ TEST(AgentNvml, ExportsScriptedGpusAndFollowsChanges) {
   REQUIRE_FAKE_NVML();
   TempDir dir;
   const auto script = dir / "nvml.txt";
-  write_file(script,
-             "gpu total=24000000000 used=6000000000 util=35 memutil=12 name=NVIDIA A10G\n"
-             "gpu total=16000000000 used=1000 name=Tesla \"T4\"\n");
-  Child agent({"agent", "--listen", "127.0.0.1:0", "--nvml-lib", kFakeNvml}, {"FAKE_NVML_CONFIG=" + script.string()});
-  const auto addr = agent.first_line();
-  ASSERT_FALSE(addr.empty()) << "agent did not print its address";
+  replace_file(script,
+               "gpu total=24000000000 used=6000000000 util=35 memutil=12 name=NVIDIA A10G\n"
+               "gpu total=16000000000 used=1000 name=Tesla \"T4\"\n");
+  Server agent({"agent", "--listen", "127.0.0.1:0", "--nvml-lib", kFakeNvml}, {"FAKE_NVML_CONFIG=" + script.string()});
+  const std::string addr = agent.address;
 
-  auto m = get(addr, "/metrics");
+  auto m = http_get(addr, "/metrics");
   ASSERT_EQ(m.status, 200);
-  EXPECT_EQ(m.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(m.header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
   EXPECT_TRUE(has_line(m.body, "ollama_worker_vram_used_bytes{gpu=\"0\",name=\"NVIDIA A10G\"} 6000000000")) << m.body;
   EXPECT_TRUE(has_line(m.body, "ollama_worker_vram_free_bytes{gpu=\"0\",name=\"NVIDIA A10G\"} 18000000000"));
   EXPECT_TRUE(has_line(m.body, "ollama_worker_vram_total_bytes{gpu=\"1\",name=\"Tesla \\\"T4\\\"\"} 16000000000"));
@@ -222,23 +121,23 @@ TEST(AgentNvml, ExportsScriptedGpusAndFollowsChanges) {
   EXPECT_TRUE(has_line(m.body, "ollama_worker_gpus 2"));
   EXPECT_TRUE(has_line(m.body, "ollama_worker_nvml_up 1"));
 
-  write_file(script, "gpu total=24000000000 used=20000000000 util=97 name=NVIDIA A10G\n");
-  m = get(addr, "/metrics");
+  replace_file(script, "gpu total=24000000000 used=20000000000 util=97 name=NVIDIA A10G\n");
+  m = http_get(addr, "/metrics");
   EXPECT_TRUE(has_line(m.body, "ollama_worker_vram_used_bytes{gpu=\"0\",name=\"NVIDIA A10G\"} 20000000000")) << m.body;
   EXPECT_TRUE(has_line(m.body, "ollama_worker_gpu_utilization_pct{gpu=\"0\",name=\"NVIDIA A10G\"} 97"));
   EXPECT_TRUE(has_line(m.body, "ollama_worker_gpus 1"));
   EXPECT_EQ(m.body.find("gpu=\"1\""), std::string::npos);
 
-  const auto j = get(addr, "/agent/api/gpus");
+  const auto j = http_get(addr, "/agent/api/gpus");
   EXPECT_EQ(j.status, 200);
-  EXPECT_EQ(j.content_type, "application/json");
+  EXPECT_EQ(j.header("Content-Type"), "application/json");
   for (const char* field : {"\"vram_total_bytes\":24000000000", "\"vram_used_bytes\":20000000000",
                             "\"vram_free_bytes\":4000000000", "\"utilization_pct\":97", "\"name\":\"NVIDIA A10G\"",
                             "\"nvml_ok\":true", "\"ollama\":null"}) {
     EXPECT_NE(j.body.find(field), std::string::npos) << field << " in " << j.body;
   }
-  EXPECT_EQ(get(addr, "/healthz").status, 200);
-  EXPECT_EQ(get(addr, "/nope").status, 404);
+  EXPECT_EQ(http_get(addr, "/healthz").status, 200);
+  EXPECT_EQ(http_get(addr, "/nope").status, 404);
 
   // The exposition passes Prometheus' own linter.
   if (std::system("command -v promtool >/dev/null 2>&1") == 0) {
@@ -253,18 +152,17 @@ TEST(AgentNvml, ReportsTheLocalOllamasLoadedModels) {
   REQUIRE_FAKE_NVML();
   TempDir dir;
   const auto script = dir / "nvml.txt";
-  write_file(script, "gpu total=24000000000 used=5000000000 util=10 name=L4\n");
+  replace_file(script, "gpu total=24000000000 used=5000000000 util=10 name=L4\n");
   FakeOllama ollama(R"({"models":[{"name":"llama3:8b","model":"llama3:8b","size":5137025024,)"
                     R"("size_vram":4900000000,"expires_at":"2026-01-01T00:05:00Z"}]})");
-  Child agent({"agent", "--listen", "127.0.0.1:0", "--nvml-lib", kFakeNvml, "--ollama", ollama.url()},
-              {"FAKE_NVML_CONFIG=" + script.string()});
-  const auto addr = agent.first_line();
-  ASSERT_FALSE(addr.empty());
-  const auto m = get(addr, "/metrics");
+  Server agent({"agent", "--listen", "127.0.0.1:0", "--nvml-lib", kFakeNvml, "--ollama", ollama.url()},
+               {"FAKE_NVML_CONFIG=" + script.string()});
+  const std::string addr = agent.address;
+  const auto m = http_get(addr, "/metrics");
   EXPECT_TRUE(has_line(m.body, "ollama_worker_ollama_up 1")) << m.body;
   EXPECT_TRUE(has_line(m.body, "ollama_worker_loaded_models 1"));
   EXPECT_TRUE(has_line(m.body, "ollama_worker_model_vram_bytes{model=\"llama3:8b\"} 4900000000"));
-  const auto j = get(addr, "/agent/api/gpus");
+  const auto j = http_get(addr, "/agent/api/gpus");
   EXPECT_NE(j.body.find(R"("loaded_models":[{"name":"llama3:8b","size_bytes":5137025024,"vram_bytes":4900000000)"),
             std::string::npos)
       << j.body;
@@ -272,10 +170,10 @@ TEST(AgentNvml, ReportsTheLocalOllamasLoadedModels) {
 }
 
 TEST(AgentNvml, MissingLibraryIsAClearErrorAndExitCode1) {
-  Child agent({"agent", "--listen", "127.0.0.1:0", "--nvml-lib", "/nonexistent/libnvidia-ml.so.1"}, {});
-  EXPECT_EQ(agent.first_line(), "");
-  std::string err;
-  EXPECT_EQ(agent.wait_exit(&err), 1);
+  Process agent(corral_binary(), {"agent", "--listen", "127.0.0.1:0", "--nvml-lib", "/nonexistent/libnvidia-ml.so.1"});
+  EXPECT_EQ(agent.read_line(), std::nullopt);  // no address: stdout closed at the exit
+  EXPECT_EQ(agent.wait(), 1);
+  const std::string err = agent.stderr_text();
   EXPECT_NE(err.find("cannot load NVML from '/nonexistent/libnvidia-ml.so.1'"), std::string::npos) << err;
   EXPECT_NE(err.find("--nvml-lib"), std::string::npos) << err;
 }
@@ -284,10 +182,11 @@ TEST(AgentNvml, FailingInitIsAClearErrorAndExitCode1) {
   REQUIRE_FAKE_NVML();
   TempDir dir;
   const auto script = dir / "nvml.txt";
-  write_file(script, "init_error=9\n");
-  Child agent({"agent", "--listen", "127.0.0.1:0", "--nvml-lib", kFakeNvml}, {"FAKE_NVML_CONFIG=" + script.string()});
-  std::string err;
-  EXPECT_EQ(agent.wait_exit(&err), 1);
+  replace_file(script, "init_error=9\n");
+  const auto r = run_corral({"agent", "--listen", "127.0.0.1:0", "--nvml-lib", kFakeNvml},
+                            {"FAKE_NVML_CONFIG=" + script.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  const std::string& err = r.stderr_text;
   EXPECT_NE(err.find("nvmlInit_v2 failed: Driver Not Loaded (9)"), std::string::npos) << err;
 }
 

@@ -2,11 +2,23 @@
 // tests/corpus/make_requests.py) raw over a socket to a real gateway in front of a real simulator. For
 // each file: the status of the first answer, and how many inference requests the simulator saw (0 for
 // every refused one: nothing ambiguous is ever forwarded). The gateway must still answer afterwards.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
 
-#include "integration/gateway_harness.hpp"
+#include <gtest/gtest.h>
 
-namespace corral::gwtest {
+#include "support/fleet.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/sim.hpp"
+#include "support/text_file.hpp"
+
+namespace corral::testing {
 namespace {
 
 struct CorpusCase {
@@ -51,14 +63,14 @@ TEST(CorpusRequests, EachHasItsStatusAndForwardedCount) {
     SCOPED_TRACE(c.name);
     ASSERT_GE(c.status, 0) << "first line must be `expect STATUS forwarded N`";
     const auto before = stat(sim, "requests");
-    Client client(gw.address);
-    client.write_raw(c.bytes);
-    const std::string answer = client.read_all();  // every case ends with the connection closed
+    HttpConnection client(gw.address);
+    client.send_raw(c.bytes);
+    const std::string answer = client.read_until_close();  // every case ends with the connection closed
     EXPECT_EQ(first_status(answer), c.status) << answer.substr(0, 200);
     EXPECT_EQ(stat(sim, "requests") - before, c.forwarded);
   }
-  EXPECT_EQ(request(gw.address, "GET", "/healthz").status, 200);
+  EXPECT_EQ(http_request(gw.address, "GET", "/healthz").status, 200);
 }
 
 }  // namespace
-}  // namespace corral::gwtest
+}  // namespace corral::testing

@@ -2,9 +2,14 @@
 // while it stays healthy; different sessions still spread.
 #include <set>
 
-#include "integration/gateway_harness.hpp"
+#include <gtest/gtest.h>
 
-namespace corral::gwtest {
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/sim.hpp"
+#include "support/text_file.hpp"
+
+namespace corral::testing {
 namespace {
 
 TEST(GatewayAffinity, SessionHeaderSticks) {
@@ -19,7 +24,7 @@ TEST(GatewayAffinity, SessionHeaderSticks) {
     const auto before_a = stat(a, "requests");
     const auto before_b = stat(b, "requests");
     for (int i = 0; i < 6; ++i) {
-      ASSERT_EQ(request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1), {{"X-Session-ID", session}}).status, 200);
+      ASSERT_EQ(http_request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1), {{"X-Session-ID", session}}).status, 200);
     }
     const auto da = stat(a, "requests") - before_a;
     const auto db = stat(b, "requests") - before_b;
@@ -28,9 +33,9 @@ TEST(GatewayAffinity, SessionHeaderSticks) {
   }
   // Without a session header, round robin alternates.
   const auto before_a = stat(a, "requests");
-  for (int i = 0; i < 4; ++i) ASSERT_EQ(request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1)).status, 200);
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(http_request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1)).status, 200);
   EXPECT_EQ(stat(a, "requests") - before_a, 2);
 }
 
 }  // namespace
-}  // namespace corral::gwtest
+}  // namespace corral::testing

@@ -1,10 +1,19 @@
 // A worker SIGKILLed while a load of non-streamed requests runs: every request still succeeds, because a
 // request that fails before any byte reached its client is retried on another worker.
 #include <atomic>
+#include <csignal>
+#include <thread>
+#include <vector>
 
-#include "integration/gateway_harness.hpp"
+#include <gtest/gtest.h>
 
-namespace corral::gwtest {
+#include "support/fleet.hpp"
+#include "support/http_client.hpp"
+#include "support/poll.hpp"
+#include "support/process.hpp"
+#include "support/sim.hpp"
+
+namespace corral::testing {
 namespace {
 
 TEST(GatewayFailover, KilledWorkerLosesNoRequest) {
@@ -23,7 +32,7 @@ TEST(GatewayFailover, KilledWorkerLosesNoRequest) {
       for (int j = 0; j < kPerClient; ++j) {
         started.fetch_add(1);
         try {
-          const auto r = request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 8));
+          const auto r = http_request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 8));
           (r.status == 200 ? ok : failed).fetch_add(1);
         } catch (const std::exception&) {
           failed.fetch_add(1);
@@ -34,7 +43,7 @@ TEST(GatewayFailover, KilledWorkerLosesNoRequest) {
   // Kill a worker while it has requests in flight (model_aware keeps the model on one worker, so pick
   // whichever is busy).
   Server* victim = nullptr;
-  ASSERT_TRUE(wait_until([&] {
+  ASSERT_TRUE(poll_until([&] {
     for (Server* s : {&a, &b, &c}) {
       if (started.load() > kClients && stat(*s, "active") > 0) victim = s;
     }
@@ -47,4 +56,4 @@ TEST(GatewayFailover, KilledWorkerLosesNoRequest) {
 }
 
 }  // namespace
-}  // namespace corral::gwtest
+}  // namespace corral::testing

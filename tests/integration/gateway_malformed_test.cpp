@@ -1,9 +1,17 @@
 // Ambiguous or malformed requests are refused with the right status and `Connection: close`, the
 // connection is closed, and the worker never sees them (its request count stays 0). A legal control
 // request in the same run proves the checks do not refuse everything.
-#include "integration/gateway_harness.hpp"
+#include <cstdio>
+#include <string>
+#include <vector>
 
-namespace corral::gwtest {
+#include <gtest/gtest.h>
+
+#include "support/fleet.hpp"
+#include "support/http_client.hpp"
+#include "support/sim.hpp"
+
+namespace corral::testing {
 namespace {
 
 std::string with_body(const std::string& json) {
@@ -48,11 +56,11 @@ TEST(GatewayMalformed, RefusedClosedAndNeverForwarded) {
       {"missing model", with_body("{}"), 400, true},
   };
   for (const Case& c : cases) {
-    Client client(gw.address);
-    client.write_raw(c.bytes);
+    HttpConnection client(gw.address);
+    client.send_raw(c.bytes);
     // A follow-up on the same socket must never run after a framing refusal (the poison check).
     try {
-      client.write_raw("GET /api/version HTTP/1.1\r\nHost: g\r\n\r\n");
+      client.send_raw("GET /api/version HTTP/1.1\r\nHost: g\r\n\r\n");
     } catch (const std::exception&) {
     }
     if (c.keeps_connection) {
@@ -62,7 +70,7 @@ TEST(GatewayMalformed, RefusedClosedAndNeverForwarded) {
       EXPECT_EQ(client.read_response().status, 200) << c.name;
       continue;
     }
-    const std::string all = client.read_all();
+    const std::string all = client.read_until_close();
     ASSERT_GE(all.size(), 12u) << c.name;
     EXPECT_EQ(all.substr(9, 3), std::to_string(c.status)) << c.name << ": " << all.substr(0, 200);
     EXPECT_NE(all.find("Connection: close"), std::string::npos) << c.name;
@@ -71,7 +79,7 @@ TEST(GatewayMalformed, RefusedClosedAndNeverForwarded) {
   EXPECT_EQ(stat(sim, "requests"), 0);
 
   // The legal control goes through.
-  const auto ok = request(gw.address, "POST", "/api/generate", body);
+  const auto ok = http_request(gw.address, "POST", "/api/generate", body);
   EXPECT_EQ(ok.status, 200);
   EXPECT_EQ(stat(sim, "requests"), 1);
 }
@@ -80,11 +88,11 @@ TEST(GatewayMalformed, ExpectContinueAndChunkedBodies) {
   auto sim = start_sim({"llama3:8b=1GB"});
   auto gw = start_quick({&sim});
   const std::string body = generate_body("llama3:8b", 1);
-  Client c(gw.address);
+  HttpConnection c(gw.address);
   char size[16];
   std::snprintf(size, sizeof size, "%zx", body.size());
-  c.write_raw("POST /api/generate HTTP/1.1\r\nHost: g\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n");
-  c.write_raw(std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n");
+  c.send_raw("POST /api/generate HTTP/1.1\r\nHost: g\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n");
+  c.send_raw(std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n");
   auto interim = c.read_response();
   if (interim.status == 100) interim = c.read_response();
   EXPECT_EQ(interim.status, 200) << interim.body;
@@ -92,4 +100,4 @@ TEST(GatewayMalformed, ExpectContinueAndChunkedBodies) {
 }
 
 }  // namespace
-}  // namespace corral::gwtest
+}  // namespace corral::testing

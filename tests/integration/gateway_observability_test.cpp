@@ -2,14 +2,29 @@
 // concurrent clients, the live exposition passes `promtool check metrics`, /corral/api/status shows a
 // model a request loaded and a worker that went down, and the access log has one JSON line per request
 // with the documented fields.
+#include <boost/asio.hpp>
+
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
 
-#include "integration/gateway_harness.hpp"
+#include <gtest/gtest.h>
 
-namespace corral::gwtest {
+#include "support/fleet.hpp"
+#include "support/http_client.hpp"
+#include "support/poll.hpp"
+#include "support/process.hpp"
+#include "support/sim.hpp"
+#include "support/text_file.hpp"
+
+namespace corral::testing {
 namespace {
 
 // Sum of the samples of `name` (exact series name, any labels) whose label text contains `filter`.
@@ -29,10 +44,10 @@ double sum_samples(const std::string& text, const std::string& name, const std::
 // /metrics once `name` (filtered) sums to `expected` (or the last scrape when it never does). A request is
 // accounted just after its last byte is written, so a client that scrapes the moment its answer arrived
 // can beat the accounting of that very answer: the counters are eventually exact, and the test waits.
-Response scrape_when(const Server& gw, const std::string& name, const std::string& filter, double expected) {
-  Response r;
-  (void)wait_until([&] {
-    r = request(gw.address, "GET", "/metrics");
+HttpResponse scrape_when(const Server& gw, const std::string& name, const std::string& filter, double expected) {
+  HttpResponse r;
+  (void)poll_until([&] {
+    r = http_request(gw.address, "GET", "/metrics");
     return r.status == 200 && sum_samples(r.body, name, filter) == expected;
   });
   return r;
@@ -44,10 +59,10 @@ int send_concurrently(const Server& gw, int clients, int per_client, const std::
   std::vector<std::thread> threads;
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
-      Client conn(gw.address);  // keep-alive: several requests per connection
+      HttpConnection conn(gw.address);  // keep-alive: several requests per connection
       for (int i = 0; i < per_client; ++i) {
         const bool stream = (c + i) % 2 == 0;
-        const auto r = conn.send("POST", "/api/generate", generate_body(model, 3, stream));
+        const auto r = conn.request("POST", "/api/generate", generate_body(model, 3, stream));
         if (r.status == 200) ok.fetch_add(1);
       }
     });
@@ -89,7 +104,7 @@ TEST(GatewayObservability, CountersSayNAfterNConcurrentRequests) {
   EXPECT_GT(sum_samples(m, "ollama_gateway_sent_bytes_total"), 0);
   EXPECT_GT(sum_samples(m, "ollama_gateway_received_bytes_total"), 0);
   // Scrapes are not requests of the fleet.
-  EXPECT_EQ(sum_samples(request(gw.address, "GET", "/metrics").body, "ollama_gateway_requests_total"), kN);
+  EXPECT_EQ(sum_samples(http_request(gw.address, "GET", "/metrics").body, "ollama_gateway_requests_total"), kN);
 }
 
 TEST(GatewayObservability, LiveExpositionPassesPromtool) {
@@ -98,8 +113,8 @@ TEST(GatewayObservability, LiveExpositionPassesPromtool) {
   auto gw = start_quick({&sim}, 2);
   ASSERT_TRUE(wait_ready(gw));
   ASSERT_EQ(send_concurrently(gw, 2, 3, "llama3:8b"), 6);
-  EXPECT_EQ(request(gw.address, "POST", "/api/generate", generate_body("no-such-model")).status, 404);
-  EXPECT_EQ(request(gw.address, "GET", "/api/nope").status, 404);
+  EXPECT_EQ(http_request(gw.address, "POST", "/api/generate", generate_body("no-such-model")).status, 404);
+  EXPECT_EQ(http_request(gw.address, "GET", "/api/nope").status, 404);
   const std::string text = scrape_when(gw, "ollama_gateway_requests_total", R"(status="404")", 2).body;
   const auto file = write_temp(text, ".prom");
   FILE* p = popen(("promtool check metrics < " + file + " 2>&1").c_str(), "r");
@@ -118,17 +133,17 @@ TEST(GatewayObservability, QueueDepthActiveRequestsAndRejectionsByPool) {
                                        "      - url: " + sim.url() + "\n        name: only\n        max_inflight: 1\n"
                                        "queue: {max_length: 1, timeout: 60s}\n")});
   ASSERT_TRUE(wait_ready(gw));
-  const auto scrape = [&] { return request(gw.address, "GET", "/metrics").body; };
-  Client running(gw.address);
-  ASSERT_EQ(running.start_stream("POST", "/api/generate", generate_body("llama3:8b", 500, true)), 200);
+  const auto scrape = [&] { return http_request(gw.address, "GET", "/metrics").body; };
+  HttpConnection running(gw.address);
+  ASSERT_EQ(running.start("POST", "/api/generate", generate_body("llama3:8b", 500, true)).status, 200);
   ASSERT_TRUE(running.next_line());
-  Response queued;
-  std::thread waiter([&] { queued = request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1)); });
+  HttpResponse queued;
+  std::thread waiter([&] { queued = http_request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1)); });
   // The HPA signal: one request waits in pool p's queue while the stream holds the only slot.
-  ASSERT_TRUE(wait_until([&] { return sum_samples(scrape(), "ai_request_queue_depth", R"(pool="p")") == 1; }));
+  ASSERT_TRUE(poll_until([&] { return sum_samples(scrape(), "ai_request_queue_depth", R"(pool="p")") == 1; }));
   std::string m = scrape();
   EXPECT_EQ(sum_samples(m, "ollama_active_requests", R"(backend="only")"), 1);
-  EXPECT_EQ(request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1)).status, 503);
+  EXPECT_EQ(http_request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1)).status, 503);
   m = scrape_when(gw, "ollama_gateway_requests_total", R"(status="503")", 1).body;
   EXPECT_EQ(sum_samples(m, "ollama_gateway_queue_rejections_total", R"(pool="p",reason="full")"), 1);
   EXPECT_EQ(sum_samples(m, "ollama_gateway_requests_total", R"(status="503")"), 1);
@@ -136,7 +151,7 @@ TEST(GatewayObservability, QueueDepthActiveRequestsAndRejectionsByPool) {
   running.close();  // the stream's client leaves (499); the queued request gets the slot
   waiter.join();
   EXPECT_EQ(queued.status, 200);
-  ASSERT_TRUE(wait_until([&] { return sum_samples(scrape(), "ollama_gateway_requests_total") == 3; }));
+  ASSERT_TRUE(poll_until([&] { return sum_samples(scrape(), "ollama_gateway_requests_total") == 3; }));
   m = scrape();
   EXPECT_EQ(sum_samples(m, "ollama_gateway_requests_total", R"(status="499")"), 1);
   EXPECT_EQ(sum_samples(m, "ai_request_queue_depth"), 0);
@@ -149,26 +164,26 @@ TEST(GatewayObservability, ScaleRecommendationFollowsThePoolQueue) {
   Server gw({"serve", "-c", write_temp("listen: 127.0.0.1:0\nthreads: 2\nadmin:\n  listen: 127.0.0.2:0\n"
                                        "pools:\n  - name: p\n    backends:\n      - url: " + sim.url() +
                                        "\n        max_inflight: 1\nqueue: {max_length: 20, timeout: 60s}\n")});
-  const std::string admin = gw.process->line().substr(6);  // "admin HOST:PORT"
+  const std::string admin = gw.admin_address();
   ASSERT_TRUE(wait_ready(gw));
   const auto pool_p = [&] {
-    return parse_json(request(admin, "GET", "/corral/api/scale").body).at("pools").as_array().at(0).as_object();
+    return parse_json(http_request(admin, "GET", "/corral/api/scale").body).at("pools").as_array().at(0).as_object();
   };
   EXPECT_EQ(pool_p().at("recommended").as_int64(), 1);
   EXPECT_EQ(pool_p().at("direction").as_string(), "hold");
 
-  Client running(gw.address);
-  ASSERT_EQ(running.start_stream("POST", "/api/generate", generate_body("llama3:8b", 500, true)), 200);
+  HttpConnection running(gw.address);
+  ASSERT_EQ(running.start("POST", "/api/generate", generate_body("llama3:8b", 500, true)).status, 200);
   ASSERT_TRUE(running.next_line());
   // The seed's rule: more than 10 queued per worker asks for one more worker.
   constexpr int kQueued = 11;
   std::vector<std::thread> queued;
   for (int i = 0; i < kQueued; ++i) {
-    queued.emplace_back([&] { (void)request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1)); });
+    queued.emplace_back([&] { (void)http_request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1)); });
   }
   // Each call is one observation; the one that sees the queue past the threshold steps up once.
   boost::json::object up;
-  ASSERT_TRUE(wait_until([&] {
+  ASSERT_TRUE(poll_until([&] {
     up = pool_p();
     return up.at("recommended").as_int64() != 1;
   }));
@@ -176,7 +191,7 @@ TEST(GatewayObservability, ScaleRecommendationFollowsThePoolQueue) {
   EXPECT_EQ(up.at("direction").as_string(), "up");
   EXPECT_GT(up.at("queued").as_int64(), 10);
   EXPECT_EQ(pool_p().at("recommended").as_int64(), 2);  // the cooldown holds it: no second step
-  EXPECT_EQ(sum_samples(request(admin, "GET", "/metrics").body, "ollama_gateway_recommended_workers", R"(pool="p")"), 2);
+  EXPECT_EQ(sum_samples(http_request(admin, "GET", "/metrics").body, "ollama_gateway_recommended_workers", R"(pool="p")"), 2);
   running.close();
   for (auto& t : queued) t.join();
   // Within the cooldowns the recommendation holds once the queue is gone.
@@ -190,7 +205,7 @@ TEST(GatewayObservability, RetriesAndEjectionsAreCountedOnceRequestsStillOnce) {
   std::string dead;
   {
     boost::asio::io_context io;
-    tcp::acceptor a(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
     dead = "http://127.0.0.1:" + std::to_string(a.local_endpoint().port());
   }
   Server gw({"serve", "-c", write_temp("listen: 127.0.0.1:0\nthreads: 2\nhealth: {interval: 1h}\n"
@@ -201,7 +216,7 @@ TEST(GatewayObservability, RetriesAndEjectionsAreCountedOnceRequestsStillOnce) {
   ASSERT_TRUE(wait_ready(gw));
   constexpr int kN = 10;
   for (int i = 0; i < kN; ++i) {
-    ASSERT_EQ(request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1)).status, 200);
+    ASSERT_EQ(http_request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1)).status, 200);
   }
   const std::string m = scrape_when(gw, "ollama_gateway_requests_total", "", kN).body;
   EXPECT_EQ(sum_samples(m, "ollama_gateway_requests_total"), kN);  // a retried request is still one request
@@ -213,23 +228,22 @@ TEST(GatewayObservability, RetriesAndEjectionsAreCountedOnceRequestsStillOnce) {
   EXPECT_EQ(sum_samples(m, "ollama_backend_up", R"(backend="dead")"), 0);  // ejected
 }
 
-std::string fleet_config(const Server& a, const Server& b, const std::string& log_path) {
-  return "listen: 127.0.0.1:0\nthreads: 2\nadmin:\n  listen: 127.0.0.2:0\n"
-         "access_log:\n  path: " + log_path + "\n"
-         "health:\n  interval: 100ms\n  timeout: 500ms\n  fall: 1\n  rise: 1\n"
-         "pools:\n  - name: gpus\n    policy: round_robin\n    backends:\n"
-         "      - url: " + a.url() + "\n        name: gpu-a\n        vram: 24GiB\n"
-         "      - url: " + b.url() + "\n        name: gpu-b\n";
-}
-
 // Two sims behind a configured gateway with an admin listener and a file access log.
-struct Fleet {
-  Server a = start_sim({"llama3:8b=1GB"});
-  Server b = start_sim({"llama3:8b=1GB"});
+struct LoggedFleet {
+  LoggedFleet() {
+    const Server& a = fleet.sims[0];
+    const Server& b = fleet.sims[1];
+    fleet.serve(write_temp("listen: 127.0.0.1:0\nthreads: 2\nadmin:\n  listen: 127.0.0.2:0\n"
+                           "access_log:\n  path: " + log_path + "\n"
+                           "health:\n  interval: 100ms\n  timeout: 500ms\n  fall: 1\n  rise: 1\n"
+                           "pools:\n  - name: gpus\n    policy: round_robin\n    backends:\n"
+                           "      - url: " + a.url() + "\n        name: gpu-a\n        vram: 24GiB\n"
+                           "      - url: " + b.url() + "\n        name: gpu-b\n"),
+                /*admin_listener=*/true);
+  }
+  ~LoggedFleet() { std::filesystem::remove(log_path); }
+  Fleet fleet{{{"llama3:8b=1GB"}, {"llama3:8b=1GB"}}};
   std::string log_path = write_temp("", ".log");
-  Server gw{{"serve", "-c", write_temp(fleet_config(a, b, log_path))}};
-  std::string admin = gw.process->line().substr(6);  // "admin HOST:PORT"
-  ~Fleet() { std::filesystem::remove(log_path); }
 };
 
 const boost::json::object* worker_named(const boost::json::object& status, std::string_view name) {
@@ -240,31 +254,31 @@ const boost::json::object* worker_named(const boost::json::object& status, std::
 }
 
 TEST(GatewayObservability, StatusShowsLoadedModelAndDownWorker) {
-  Fleet fleet;
-  const Server& gw = fleet.gw;
-  const std::string& admin = fleet.admin;
-  Server& b = fleet.b;
+  LoggedFleet logged;
+  const Server& gw = *logged.fleet.gw;
+  const std::string& admin = logged.fleet.admin;
+  Server& b = logged.fleet.sims[1];
   ASSERT_TRUE(wait_ready(gw));
 
   // The page is at / and /corral/ on the admin listener; /metrics only there when it exists.
-  const auto page = request(admin, "GET", "/");
+  const auto page = http_request(admin, "GET", "/");
   EXPECT_EQ(page.status, 200);
   EXPECT_EQ(page.header("content-type"), "text/html; charset=utf-8");
   EXPECT_NE(page.body.find("/corral/api/status"), std::string::npos);
-  EXPECT_EQ(request(admin, "GET", "/corral/").body, page.body);
-  EXPECT_EQ(request(admin, "GET", "/metrics").status, 200);
-  EXPECT_EQ(request(gw.address, "GET", "/metrics").status, 404);
-  EXPECT_EQ(request(gw.address, "GET", "/").body, "Ollama is running");
+  EXPECT_EQ(http_request(admin, "GET", "/corral/").body, page.body);
+  EXPECT_EQ(http_request(admin, "GET", "/metrics").status, 200);
+  EXPECT_EQ(http_request(gw.address, "GET", "/metrics").status, 404);
+  EXPECT_EQ(http_request(gw.address, "GET", "/").body, "Ollama is running");
 
-  auto status = parse_json(request(admin, "GET", "/corral/api/status").body).as_object();
+  auto status = parse_json(http_request(admin, "GET", "/corral/api/status").body).as_object();
   ASSERT_NE(worker_named(status, "gpu-a"), nullptr);
   EXPECT_EQ(worker_named(status, "gpu-a")->at("models").as_array().size(), 0u);
   EXPECT_EQ(worker_named(status, "gpu-a")->at("vram_total_bytes").as_int64(), 24LL << 30);
 
   const auto before = status.at("window").as_object().at("requests").as_int64();
-  ASSERT_EQ(request(gw.address, "POST", "/api/generate", generate_body("llama3:8b")).status, 200);
-  ASSERT_TRUE(wait_until([&] {  // accounted just after the answer's last byte
-    status = parse_json(request(admin, "GET", "/corral/api/status").body).as_object();
+  ASSERT_EQ(http_request(gw.address, "POST", "/api/generate", generate_body("llama3:8b")).status, 200);
+  ASSERT_TRUE(poll_until([&] {  // accounted just after the answer's last byte
+    status = parse_json(http_request(admin, "GET", "/corral/api/status").body).as_object();
     return status.at("window").as_object().at("requests").as_int64() == before + 1;
   }));
   std::size_t loaded = 0;
@@ -279,17 +293,17 @@ TEST(GatewayObservability, StatusShowsLoadedModelAndDownWorker) {
   EXPECT_EQ(loaded, 1u);
 
   b.process.reset();  // gpu-b goes away: the health checks mark it down
-  ASSERT_TRUE(wait_until([&] {
-    const auto s = parse_json(request(admin, "GET", "/corral/api/status").body).as_object();
+  ASSERT_TRUE(poll_until([&] {
+    const auto s = parse_json(http_request(admin, "GET", "/corral/api/status").body).as_object();
     return worker_named(s, "gpu-b")->at("health").as_string() == "unhealthy";
   }));
-  status = parse_json(request(admin, "GET", "/corral/api/status").body).as_object();
+  status = parse_json(http_request(admin, "GET", "/corral/api/status").body).as_object();
   EXPECT_EQ(worker_named(status, "gpu-a")->at("health").as_string(), "healthy");
-  const std::string metrics = request(admin, "GET", "/metrics").body;
+  const std::string metrics = http_request(admin, "GET", "/metrics").body;
   EXPECT_EQ(sum_samples(metrics, "ollama_backend_up", R"(backend="gpu-b")"), 0);
   EXPECT_EQ(sum_samples(metrics, "ollama_backend_up", R"(backend="gpu-a")"), 1);
-  ASSERT_EQ(request(admin, "POST", "/corral/api/reload").status, 200);
-  EXPECT_EQ(sum_samples(request(admin, "GET", "/metrics").body, "ollama_gateway_config_reloads_total",
+  ASSERT_EQ(http_request(admin, "POST", "/corral/api/reload").status, 200);
+  EXPECT_EQ(sum_samples(http_request(admin, "GET", "/metrics").body, "ollama_gateway_config_reloads_total",
                         R"(result="success")"), 1);
 }
 
@@ -301,17 +315,17 @@ TEST(GatewayObservability, ColdLoadIsVisibleWhileItRuns) {
   Server gw({"serve", "-c", write_temp("listen: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.2:0\n"
                                        "pools:\n  - name: gpus\n    backends:\n      - url: " + sim.url() +
                                        "\n        name: gpu-a\n        vram: 24GiB\n")});
-  const std::string admin = gw.process->line().substr(6);
+  const std::string admin = gw.admin_address();
   ASSERT_TRUE(wait_ready(gw));
-  std::thread cold([&] { EXPECT_EQ(request(gw.address, "POST", "/api/generate", generate_body("big:7b")).status, 200); });
+  std::thread cold([&] { EXPECT_EQ(http_request(gw.address, "POST", "/api/generate", generate_body("big:7b")).status, 200); });
   boost::json::object seen;
-  const bool loading_seen = wait_until([&] {
-    const auto s = parse_json(request(admin, "GET", "/corral/api/status").body).as_object();
+  const bool loading_seen = poll_until([&] {
+    const auto s = parse_json(http_request(admin, "GET", "/corral/api/status").body).as_object();
     if (s.at("loading").as_array().empty()) return false;
     seen = s.at("loading").as_array().front().as_object();
     return true;
   });
-  std::string metrics_during = request(admin, "GET", "/metrics").body;
+  std::string metrics_during = http_request(admin, "GET", "/metrics").body;
   cold.join();
   ASSERT_TRUE(loading_seen);
   EXPECT_EQ(seen.at("model").as_string(), "big:7b");
@@ -320,10 +334,10 @@ TEST(GatewayObservability, ColdLoadIsVisibleWhileItRuns) {
   EXPECT_GE(seen.at("loading_s").to_number<double>(), 0.0);
   EXPECT_GT(seen.at("expected_remaining_s").to_number<double>(), 0.0);  // 3 GB at the default rate
   EXPECT_NE(metrics_during.find(R"(ollama_model_loading_seconds{model="big:7b",backend="gpu-a"})"), std::string::npos);
-  ASSERT_TRUE(wait_until([&] {
-    return parse_json(request(admin, "GET", "/corral/api/status").body).as_object().at("loading").as_array().empty();
+  ASSERT_TRUE(poll_until([&] {
+    return parse_json(http_request(admin, "GET", "/corral/api/status").body).as_object().at("loading").as_array().empty();
   }));
-  EXPECT_EQ(sum_samples(request(admin, "GET", "/metrics").body, "ollama_model_loading_seconds", R"(backend="gpu-a")"), 0);
+  EXPECT_EQ(sum_samples(http_request(admin, "GET", "/metrics").body, "ollama_model_loading_seconds", R"(backend="gpu-a")"), 0);
 }
 
 std::vector<boost::json::object> log_lines(const std::string& path) {
@@ -334,15 +348,15 @@ std::vector<boost::json::object> log_lines(const std::string& path) {
 }
 
 TEST(GatewayObservability, AccessLogHasOneJsonLinePerRequest) {
-  Fleet fleet;
-  const Server& gw = fleet.gw;
-  const std::string& log_path = fleet.log_path;
+  LoggedFleet logged;
+  const Server& gw = *logged.fleet.gw;
+  const std::string& log_path = logged.log_path;
   ASSERT_TRUE(wait_ready(gw));
   ASSERT_EQ(send_concurrently(gw, 3, 4, "llama3:8b"), 12);
-  EXPECT_EQ(request(gw.address, "GET", "/api/nope", {}, {{"X-Request-ID", "probe-404"}}).status, 404);
+  EXPECT_EQ(http_request(gw.address, "GET", "/api/nope", {}, {{"X-Request-ID", "probe-404"}}).status, 404);
   constexpr std::size_t kRequests = 13;
   // The writer thread flushes each line; wait for them rather than for time.
-  ASSERT_TRUE(wait_until([&] { return log_lines(log_path).size() >= kRequests; }));
+  ASSERT_TRUE(poll_until([&] { return log_lines(log_path).size() >= kRequests; }));
   const auto lines = log_lines(log_path);
   EXPECT_EQ(lines.size(), kRequests);
   std::size_t generated = 0;
@@ -371,4 +385,4 @@ TEST(GatewayObservability, AccessLogHasOneJsonLinePerRequest) {
 }
 
 }  // namespace
-}  // namespace corral::gwtest
+}  // namespace corral::testing

@@ -1,11 +1,19 @@
 // Each policy's distribution over three workers, counted by the simulators: round_robin spreads evenly
 // (weighted), least_connections and power_of_two spread sequential traffic, consistent_hash keeps a key
 // on one worker, model_aware keeps a model on the worker that has it warm.
+#include <algorithm>
 #include <set>
+#include <string>
+#include <vector>
 
-#include "integration/gateway_harness.hpp"
+#include <gtest/gtest.h>
 
-namespace corral::gwtest {
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/sim.hpp"
+#include "support/text_file.hpp"
+
+namespace corral::testing {
 namespace {
 
 struct PolicyFleet {
@@ -23,9 +31,9 @@ struct PolicyFleet {
 };
 
 void send(const Server& gw, int n, const std::string& model = "llama3:8b",
-          const std::map<std::string, std::string>& headers = {}) {
-  Client c(gw.address);
-  for (int i = 0; i < n; ++i) ASSERT_EQ(c.send("POST", "/api/generate", generate_body(model, 1), headers).status, 200);
+          const Headers& headers = {}) {
+  HttpConnection c(gw.address);
+  for (int i = 0; i < n; ++i) ASSERT_EQ(c.request("POST", "/api/generate", generate_body(model, 1), headers).status, 200);
 }
 
 TEST(GatewayPolicies, RoundRobinIsEvenAndWeighted) {
@@ -72,4 +80,4 @@ TEST(GatewayPolicies, ModelAwareKeepsAModelWarmOnOneWorker) {
 }
 
 }  // namespace
-}  // namespace corral::gwtest
+}  // namespace corral::testing

@@ -2,10 +2,21 @@
 // file, requests in flight finish. A bad file is refused (the old configuration stays); the admin
 // listener's reload call reports the same.
 #include <atomic>
+#include <csignal>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
 
-#include "integration/gateway_harness.hpp"
+#include <gtest/gtest.h>
 
-namespace corral::gwtest {
+#include "support/http_client.hpp"
+#include "support/poll.hpp"
+#include "support/process.hpp"
+#include "support/sim.hpp"
+#include "support/text_file.hpp"
+
+namespace corral::testing {
 namespace {
 
 std::string config_with(const Server& backend, const std::string& admin) {
@@ -19,7 +30,7 @@ TEST(GatewayReload, SighupUnderLoadLosesNothing) {
   // The admin listener on another loopback address: the loader refuses two identical listen strings.
   const auto path = write_temp(config_with(a, "127.0.0.2:0"));
   Server gw({"serve", "-c", path});
-  const std::string admin = gw.process->line().substr(6);  // "admin HOST:PORT"
+  const std::string admin = gw.admin_address();
   std::atomic<bool> stop{false};
   std::atomic<int> ok{0}, failed{0};
   std::vector<std::thread> load;
@@ -27,7 +38,7 @@ TEST(GatewayReload, SighupUnderLoadLosesNothing) {
     load.emplace_back([&] {
       while (!stop) {
         try {
-          const auto r = request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 2));
+          const auto r = http_request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 2));
           (r.status == 200 ? ok : failed).fetch_add(1);
         } catch (const std::exception&) {
           failed.fetch_add(1);
@@ -35,28 +46,28 @@ TEST(GatewayReload, SighupUnderLoadLosesNothing) {
       }
     });
   }
-  ASSERT_TRUE(wait_until([&] { return ok.load() > 10; }));
+  ASSERT_TRUE(poll_until([&] { return ok.load() > 10; }));
   std::ofstream(path) << config_with(b, "127.0.0.2:0");
   gw.process->signal(SIGHUP);
-  ASSERT_TRUE(wait_until([&] { return stat(b, "requests") > 5; }));
+  ASSERT_TRUE(poll_until([&] { return stat(b, "requests") > 5; }));
   // A broken file is refused: traffic keeps flowing to b.
   std::ofstream(path) << "pools: [\n";
   gw.process->signal(SIGHUP);
-  const auto reload = request(admin, "POST", "/corral/api/reload");
+  const auto reload = http_request(admin, "POST", "/corral/api/reload");
   EXPECT_EQ(reload.status, 400);
   EXPECT_NE(reload.body.find("\"error\""), std::string::npos);
   const auto before = stat(b, "requests");
-  ASSERT_TRUE(wait_until([&] { return stat(b, "requests") > before + 5; }));
+  ASSERT_TRUE(poll_until([&] { return stat(b, "requests") > before + 5; }));
   stop = true;
   for (auto& t : load) t.join();
   EXPECT_EQ(failed.load(), 0);
   // The admin call applies a good file too.
   std::ofstream(path) << config_with(a, "127.0.0.2:0");
-  EXPECT_EQ(request(admin, "POST", "/corral/api/reload").status, 200);
+  EXPECT_EQ(http_request(admin, "POST", "/corral/api/reload").status, 200);
   const auto a_before = stat(a, "requests");
-  ASSERT_EQ(request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1)).status, 200);
+  ASSERT_EQ(http_request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1)).status, 200);
   EXPECT_EQ(stat(a, "requests"), a_before + 1);
 }
 
 }  // namespace
-}  // namespace corral::gwtest
+}  // namespace corral::testing

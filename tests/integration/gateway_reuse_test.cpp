@@ -1,8 +1,12 @@
 // Upstream connections are kept alive and reused: many requests, over one client connection and over
 // fresh client connections, open only a handful of connections to the worker (the simulator counts them).
-#include "integration/gateway_harness.hpp"
+#include <gtest/gtest.h>
 
-namespace corral::gwtest {
+#include "support/fleet.hpp"
+#include "support/http_client.hpp"
+#include "support/sim.hpp"
+
+namespace corral::testing {
 namespace {
 
 TEST(GatewayReuse, FewUpstreamConnectionsForManyRequests) {
@@ -10,13 +14,13 @@ TEST(GatewayReuse, FewUpstreamConnectionsForManyRequests) {
   auto gw = start_quick({&sim}, 2);
   ASSERT_TRUE(wait_ready(gw));  // health checks and the model poll have their connections by now
   const auto before = stat(sim, "connections_opened");  // counts this stats request too
-  Client keepalive(gw.address);
+  HttpConnection keepalive(gw.address);
   for (int i = 0; i < 40; ++i) {
-    const auto r = keepalive.send("POST", "/api/generate", generate_body("llama3:8b", 1));
+    const auto r = keepalive.request("POST", "/api/generate", generate_body("llama3:8b", 1));
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_TRUE(r.keep_alive);
   }
-  for (int i = 0; i < 20; ++i) ASSERT_EQ(request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1)).status, 200);
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(http_request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1)).status, 200);
   // At most one connection per worker thread for the sequential data path, plus one for a health probe
   // overlapping a model poll on the control thread; the stats request below counts itself.
   const auto opened = stat(sim, "connections_opened") - before - 1;
@@ -25,4 +29,4 @@ TEST(GatewayReuse, FewUpstreamConnectionsForManyRequests) {
 }
 
 }  // namespace
-}  // namespace corral::gwtest
+}  // namespace corral::testing

@@ -1,8 +1,13 @@
 // Model -> pool routing with glob rules (first match wins) and a default pool; the simulators' request
 // counters show where each request went.
-#include "integration/gateway_harness.hpp"
+#include <gtest/gtest.h>
 
-namespace corral::gwtest {
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/sim.hpp"
+#include "support/text_file.hpp"
+
+namespace corral::testing {
 namespace {
 
 TEST(GatewayRouting, ModelsGoToTheirPools) {
@@ -18,23 +23,23 @@ TEST(GatewayRouting, ModelsGoToTheirPools) {
       "default_pool: small\n");
   Server gw({"serve", "-c", config});
   for (int i = 0; i < 3; ++i) {
-    ASSERT_EQ(request(gw.address, "POST", "/api/generate", generate_body("llama3:70b", 1)).status, 200);
-    ASSERT_EQ(request(gw.address, "POST", "/api/generate", generate_body("llama3:70b-instruct", 1)).status, 200);
+    ASSERT_EQ(http_request(gw.address, "POST", "/api/generate", generate_body("llama3:70b", 1)).status, 200);
+    ASSERT_EQ(http_request(gw.address, "POST", "/api/generate", generate_body("llama3:70b-instruct", 1)).status, 200);
   }
   for (int i = 0; i < 4; ++i) {
-    ASSERT_EQ(request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1)).status, 200);
-    ASSERT_EQ(request(gw.address, "POST", "/api/chat",
-                      R"({"model":"qwen2:0.5b","messages":[{"role":"user","content":"x"}],"stream":false})").status,
+    ASSERT_EQ(http_request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1)).status, 200);
+    ASSERT_EQ(http_request(gw.address, "POST", "/api/chat",
+                           R"({"model":"qwen2:0.5b","messages":[{"role":"user","content":"x"}],"stream":false})").status,
               200);
   }
   EXPECT_EQ(stat(big, "requests"), 6);
   EXPECT_EQ(stat(small1, "requests") + stat(small2, "requests"), 8);
   EXPECT_EQ(stat(small1, "requests"), 4);  // round robin over the small pool
   // The OpenAI path routes by the same rules.
-  ASSERT_EQ(request(gw.address, "POST", "/v1/chat/completions",
-                    R"({"model":"llama3:70b","messages":[{"role":"user","content":"x"}]})").status, 200);
+  ASSERT_EQ(http_request(gw.address, "POST", "/v1/chat/completions",
+                         R"({"model":"llama3:70b","messages":[{"role":"user","content":"x"}]})").status, 200);
   EXPECT_EQ(stat(big, "requests"), 7);
 }
 
 }  // namespace
-}  // namespace corral::gwtest
+}  // namespace corral::testing

@@ -4,13 +4,34 @@
 // The fleets poll models once an hour: after the first round only the gateway's own updates count. The
 // simulator counts no pulls: a pull shows as the model on that worker's disk (/api/tags), and where
 // pulls must be counted a relay in front of each simulator counts them.
+#include <sys/socket.h>
+
+#include <boost/asio.hpp>
+
+#include <algorithm>
+#include <array>
 #include <atomic>
+#include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
 
-#include "integration/lifecycle_fleet.hpp"
+#include <gtest/gtest.h>
 
-namespace corral::gwtest {
+#include "support/fleet.hpp"
+#include "support/http_client.hpp"
+#include "support/poll.hpp"
+#include "support/process.hpp"
+#include "support/sim.hpp"
+#include "support/text_file.hpp"
+
+namespace corral::testing {
 namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
 
 // A TCP relay in front of a simulator that counts the connections whose first request is POST /api/pull:
 // the simulator counts no pulls, and the gateway's auto-pull opens a fresh connection for each one.
@@ -104,13 +125,13 @@ TEST(LifecycleAutoPull, AMissingModelIsPulledToTheWorkerWithMostFreeVramThenServ
   preload(a, "big");  // the first poll sees 8 GB taken on `a`: `b` has the most free VRAM
   Server gw({"serve", "-c", fleet_config({{&a, "24GB"}, {&b, "24GB"}}, kAutoPullRules, "1h")});
   ASSERT_TRUE(wait_ready(gw));
-  const auto r = request(gw.address, "POST", "/api/generate", generate_body("fresh", 2));
+  const auto r = http_request(gw.address, "POST", "/api/generate", generate_body("fresh", 2));
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_TRUE(lists_model(b, "fresh:latest"));
   EXPECT_FALSE(lists_model(a, "fresh:latest"));
   EXPECT_EQ(stat(b, "requests"), 1);
   // Now on disk there: the next requests go straight to it, without another pull.
-  EXPECT_EQ(request(gw.address, "POST", "/api/generate", generate_body("fresh", 2)).status, 200);
+  EXPECT_EQ(http_request(gw.address, "POST", "/api/generate", generate_body("fresh", 2)).status, 200);
   EXPECT_EQ(stat(b, "requests"), 2);
 }
 
@@ -126,12 +147,12 @@ struct AutoPullHeldFleet {
   }
   [[nodiscard]] bool hold() {
     holder.emplace(gw->address);
-    return holder->start_stream("POST", "/api/generate", generate_body("busy", 100000, true)) == 200 &&
+    return holder->start("POST", "/api/generate", generate_body("busy", 100000, true)).status == 200 &&
            holder->next_line().has_value();
   }
   [[nodiscard]] bool pull_queued() const {
-    return wait_until([&] {
-      return request(gw->address, "GET", "/metrics").body.find("ai_request_queue_depth{pool=\"gpu\"} 1") !=
+    return poll_until([&] {
+      return http_request(gw->address, "GET", "/metrics").body.find("ai_request_queue_depth{pool=\"gpu\"} 1") !=
              std::string::npos;
     });
   }
@@ -140,7 +161,7 @@ struct AutoPullHeldFleet {
   Server a, b;
   PullCountingRelay to_a, to_b;
   std::optional<Server> gw;
-  std::optional<Client> holder;
+  std::optional<HttpConnection> holder;
 };
 
 TEST(LifecycleAutoPull, ConcurrentRequestsShareOnePull) {
@@ -164,10 +185,10 @@ TEST(LifecycleAutoPull, TheClientThatStartedThePullLeavingDoesNotStopIt) {
   ASSERT_TRUE(wait_ready(*fleet.gw));
   ASSERT_TRUE(fleet.hold());
   {
-    Client leaving(fleet.gw->address);
+    HttpConnection leaving(fleet.gw->address);
     const std::string body = generate_body("fresh", 2);
-    leaving.write_raw("POST /api/generate HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nContent-Length: " +
-                      std::to_string(body.size()) + "\r\n\r\n" + body);
+    leaving.send_raw("POST /api/generate HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nContent-Length: " +
+                     std::to_string(body.size()) + "\r\n\r\n" + body);
     ASSERT_TRUE(fleet.pull_queued());  // its pull is under way
     leaving.close();
   }
@@ -184,13 +205,13 @@ TEST(LifecycleAutoPull, AFailedPullIsA502NamingModelAndWorker) {
   auto a = start_sim({"m=1GB"});
   Server gw({"serve", "-c", fleet_config({{&a, "24GB"}}, kAutoPullRules, "1h")});
   ASSERT_TRUE(wait_ready(gw));
-  const auto r = request(gw.address, "POST", "/api/generate", generate_body("nonexistent-x", 2));
+  const auto r = http_request(gw.address, "POST", "/api/generate", generate_body("nonexistent-x", 2));
   EXPECT_EQ(r.status, 502);
   EXPECT_EQ(parse_json(r.body).at("error").as_string(),
             "auto-pull of nonexistent-x on " + a.address + " failed: pull model manifest: file does not exist");
   // The OpenAI-compatible endpoints get their own error shape.
-  const auto v1 = request(gw.address, "POST", "/v1/chat/completions",
-                          R"({"model":"nonexistent-y","messages":[{"role":"user","content":"hi"}]})");
+  const auto v1 = http_request(gw.address, "POST", "/v1/chat/completions",
+                               R"({"model":"nonexistent-y","messages":[{"role":"user","content":"hi"}]})");
   EXPECT_EQ(v1.status, 502);
   const std::string message(parse_json(v1.body).at("error").at("message").as_string());
   EXPECT_EQ(message.rfind("auto-pull of nonexistent-y on " + a.address + " failed: ", 0), 0u) << message;
@@ -202,30 +223,26 @@ TEST(LifecycleAutoPull, WithoutTheRuleAMissingModelIsOllamasNotFound) {
   auto b = start_sim({"m=1GB"});
   Server gw({"serve", "-c", fleet_config({{&a, "24GB"}, {&b, "24GB"}}, kAutoPullRules, "1h")});
   ASSERT_TRUE(wait_ready(gw));
-  const auto r = request(gw.address, "POST", "/api/generate", generate_body("absent", 2));
+  const auto r = http_request(gw.address, "POST", "/api/generate", generate_body("absent", 2));
   EXPECT_EQ(r.status, 404);
   EXPECT_NE(parse_json(r.body).at("error").as_string().find("not found"), boost::json::string::npos);
   EXPECT_EQ(auto_pull_holders({&a, &b}, "absent:latest"), 0);
 }
 
-// `corral check-config` on a file of one pool and one models[] rule with `auto_pull: VALUE`: its exit code,
-// its stderr in `err`.
-int auto_pull_check_config(const std::string& value, std::string& err) {
-  const std::string file = write_temp("pools:\n  - name: p\n    backends:\n      - url: http://127.0.0.1:1\n"
-                                      "models:\n  - match: m\n    pool: p\n    auto_pull: " + value + "\n");
-  const std::string err_path = write_temp("", ".err");
-  const int st = std::system((std::string(CORRAL_BINARY) + " check-config -c " + file + " >/dev/null 2>" + err_path).c_str());
-  std::ifstream in(err_path);
-  err.assign(std::istreambuf_iterator<char>(in), {});
-  return WEXITSTATUS(st);
+// `corral check-config` on a file of one pool and one models[] rule with `auto_pull: VALUE`.
+Finished auto_pull_check_config(const std::string& value) {
+  return run_corral({"check-config", "-c",
+                     write_temp("pools:\n  - name: p\n    backends:\n      - url: http://127.0.0.1:1\n"
+                                "models:\n  - match: m\n    pool: p\n    auto_pull: " + value + "\n")});
 }
 
 TEST(LifecycleAutoPull, TheRuleKeyIsABoolean) {
-  std::string err;
-  EXPECT_EQ(auto_pull_check_config("true", err), 0) << err;
-  EXPECT_EQ(auto_pull_check_config("sometimes", err), 1);
-  EXPECT_NE(err.find("models[0].auto_pull"), std::string::npos) << err;
+  const auto ok = auto_pull_check_config("true");
+  EXPECT_EQ(ok.exit_code, 0) << ok.stderr_text;
+  const auto bad = auto_pull_check_config("sometimes");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.stderr_text.find("models[0].auto_pull"), std::string::npos) << bad.stderr_text;
 }
 
 }  // namespace
-}  // namespace corral::gwtest
+}  // namespace corral::testing

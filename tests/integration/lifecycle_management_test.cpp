@@ -4,47 +4,68 @@
 // X-Corral-Backend), with merged progress and an answer naming the backends that failed, and the
 // gateway's inventory follows at once (the fleets poll once an hour here, so only the gateway's own
 // update can explain a routing change).
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <thread>
+#include <vector>
 
-#include "integration/lifecycle_fleet.hpp"
+#include <gtest/gtest.h>
 
-namespace corral::gwtest {
+#include "support/fleet.hpp"
+#include "support/http_client.hpp"
+#include "support/poll.hpp"
+#include "support/process.hpp"
+#include "support/sim.hpp"
+#include "support/text_file.hpp"
+
+namespace corral::testing {
 namespace {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
 
 // Management calls are open on the admin listener only (docs/security.md).
 const std::string kAdmin = "admin:\n  listen: 127.0.0.2:0\n";
-std::string admin_address(const Server& gw) { return gw.process->line().substr(6); }  // "admin HOST:PORT"
 
 TEST(LifecycleManagement, DeleteIsRefusedWhileTheModelIsInUse) {
   auto sim = start_sim({"m=1GB", "keep=1GB"});
   Server gw({"serve", "-c", fleet_config({{&sim, "24GB"}},
                                          "models:\n  - match: keep\n    pool: gpu\n    pinned: true\n" + kAdmin)});
-  const std::string admin = admin_address(gw);
+  const std::string admin = gw.admin_address();
   ASSERT_TRUE(wait_ready(gw));
-  Client streaming(gw.address);
+  HttpConnection streaming(gw.address);
   // 400 tokens at 200/s: the generation is still running when the delete arrives (we hold its first line).
-  ASSERT_EQ(streaming.start_stream("POST", "/api/generate", generate_body("m", 400, true)), 200);
+  ASSERT_EQ(streaming.start("POST", "/api/generate", generate_body("m", 400, true)).status, 200);
   ASSERT_TRUE(streaming.next_line().has_value());
-  const auto refused = request(admin, "DELETE", "/api/delete", R"({"model":"m"})");
+  const auto refused = http_request(admin, "DELETE", "/api/delete", R"({"model":"m"})");
   EXPECT_EQ(refused.status, 409);
   EXPECT_NE(parse_json(refused.body).at("error").as_string().find("in use"), boost::json::string::npos);
   EXPECT_EQ(stat(sim, "requests"), 1);
   while (streaming.next_line()) {
   }
-  ASSERT_TRUE(streaming.stream_complete());
+  ASSERT_TRUE(streaming.body_complete());
   // The gateway releases the request just after relaying its last byte, so a delete sent the moment the
   // client has read it may still be refused: retry while the answer is 409, then it must succeed.
   int status = 0;
-  (void)wait_until([&] { return (status = request(admin, "DELETE", "/api/delete", R"({"model":"m"})").status) != 409; });
+  (void)poll_until([&] { return (status = http_request(admin, "DELETE", "/api/delete", R"({"model":"m"})").status) != 409; });
   EXPECT_EQ(status, 200);
   // The pinned model is never deleted through the gateway.
-  const auto pinned = request(admin, "DELETE", "/api/delete", R"({"model":"keep"})");
+  const auto pinned = http_request(admin, "DELETE", "/api/delete", R"({"model":"keep"})");
   EXPECT_EQ(pinned.status, 409);
   EXPECT_NE(parse_json(pinned.body).at("error").as_string().find("pinned"), boost::json::string::npos);
-  EXPECT_EQ(request(sim.address, "POST", "/api/show", R"({"model":"keep"})").status, 200);
+  EXPECT_EQ(http_request(sim.address, "POST", "/api/show", R"({"model":"keep"})").status, 200);
 }
 
 // A stand-in Ollama that holds every /api/pull open until the test releases it and counts how many it
@@ -148,22 +169,22 @@ TEST(LifecycleManagement, PullsToOneBackendRunOneAtATime) {
                              "pools:\n  - name: gpu\n    backends:\n      - url: " + held.url() +
                              "\n      - url: " + other.url() + "\n";
   Server gw({"serve", "-c", write_temp(config + kAdmin)});
-  const std::string admin = admin_address(gw);
+  const std::string admin = gw.admin_address();
   ASSERT_TRUE(wait_ready(gw));
   std::vector<std::thread> pulls;
   std::atomic<int> ok{0};
   for (const char* model : {"new1", "new2", "new3"}) {
     pulls.emplace_back([&, model] {
-      const auto r = request(admin, "POST", "/api/pull", std::string(R"({"stream":false,"model":")") + model + "\"}",
-                             {{"X-Corral-Backend", held.address}});
+      const auto r = http_request(admin, "POST", "/api/pull", std::string(R"({"stream":false,"model":")") + model + "\"}",
+                                  {{"X-Corral-Backend", held.address}});
       if (r.status == 200) ++ok;
     });
   }
   // Three pulls for one backend: it holds exactly one at a time, and each release lets the next in. The
   // other two are known to be waiting in the gateway (its queue gauge) before the first is released.
   ASSERT_TRUE(held.wait_arrived(1));
-  ASSERT_TRUE(wait_until([&] {
-    return request(admin, "GET", "/metrics").body.find("ai_request_queue_depth{pool=\"gpu\"} 2") !=
+  ASSERT_TRUE(poll_until([&] {
+    return http_request(admin, "GET", "/metrics").body.find("ai_request_queue_depth{pool=\"gpu\"} 2") !=
            std::string::npos;
   }));
   for (int i = 1; i <= 3; ++i) {
@@ -183,19 +204,19 @@ TEST(LifecycleManagement, AClientThatLeavesCancelsItsPull) {
   const std::string config = "listen: 127.0.0.1:0\nthreads: 2\nmodels_poll_interval: 100ms\n"
                              "pools:\n  - name: gpu\n    backends:\n      - url: " + held.url() + "\n";
   Server gw({"serve", "-c", write_temp(config + kAdmin)});
-  const std::string admin = admin_address(gw);
+  const std::string admin = gw.admin_address();
   ASSERT_TRUE(wait_ready(gw));
   {
-    Client leaving(admin);
+    HttpConnection leaving(admin);
     const std::string body = R"({"model":"big"})";
-    leaving.write_raw("POST /api/pull HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nContent-Length: " +
-                      std::to_string(body.size()) + "\r\n\r\n" + body);
+    leaving.send_raw("POST /api/pull HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nContent-Length: " +
+                     std::to_string(body.size()) + "\r\n\r\n" + body);
     ASSERT_TRUE(held.wait_arrived(1));
     leaving.close();
   }
   // The held pull still has its backend's pull slot unless the gateway gave it up with its client: the
   // next pull gets in without the first being released.
-  std::thread next([&] { request(admin, "POST", "/api/pull", R"({"model":"small","stream":false})"); });
+  std::thread next([&] { http_request(admin, "POST", "/api/pull", R"({"model":"small","stream":false})"); });
   EXPECT_TRUE(held.wait_arrived(2));
   held.release_one();
   held.release_one();
@@ -220,33 +241,33 @@ std::string pull_timeout_config(const HeldPullBackend& held, const std::string& 
 TEST(LifecycleManagement, ASecondStreamedPullHearsItWaitsForTheFirst) {
   HeldPullBackend held;
   Server gw({"serve", "-c", write_temp(held_pull_config(held))});
-  const std::string admin = admin_address(gw);
+  const std::string admin = gw.admin_address();
   ASSERT_TRUE(wait_ready(gw));
-  Response first;
-  std::thread first_pull([&] { first = request(admin, "POST", "/api/pull", R"({"model":"one"})"); });
+  HttpResponse first;
+  std::thread first_pull([&] { first = http_request(admin, "POST", "/api/pull", R"({"model":"one"})"); });
   ASSERT_TRUE(held.wait_arrived(1));  // the first pull holds the backend's pull slot
-  Client second(admin);
-  ASSERT_EQ(second.start_stream("POST", "/api/pull", R"({"model":"two"})"), 200);
+  HttpConnection second(admin);
+  ASSERT_EQ(second.start("POST", "/api/pull", R"({"model":"two"})").status, 200);
   const std::string waiting = R"({"status":"waiting for another pull on )" + held.address + R"(","backend":")" +
-                              held.address + "\"}\n";
+                              held.address + "\"}";
   EXPECT_EQ(second.next_line(), waiting);
   {
-    Client leaving(admin);
-    ASSERT_EQ(leaving.start_stream("POST", "/api/pull", R"({"model":"three"})"), 200);
+    HttpConnection leaving(admin);
+    ASSERT_EQ(leaving.start("POST", "/api/pull", R"({"model":"three"})").status, 200);
     EXPECT_EQ(leaving.next_line(), waiting);
     leaving.close();
   }
-  ASSERT_TRUE(wait_until([&] {
-    return request(admin, "GET", "/metrics").body.find("ai_request_queue_depth{pool=\"gpu\"} 1") != std::string::npos;
+  ASSERT_TRUE(poll_until([&] {
+    return http_request(admin, "GET", "/metrics").body.find("ai_request_queue_depth{pool=\"gpu\"} 1") != std::string::npos;
   }));
   held.release_one();
   ASSERT_TRUE(held.wait_arrived(2));
   held.release_one();
   std::vector<std::string> rest;
   while (auto line = second.next_line()) rest.push_back(*line);
-  ASSERT_TRUE(second.stream_complete());
+  ASSERT_TRUE(second.body_complete());
   ASSERT_FALSE(rest.empty());
-  EXPECT_EQ(rest.back(), "{\"status\":\"success\"}\n");
+  EXPECT_EQ(rest.back(), "{\"status\":\"success\"}");
   first_pull.join();
   EXPECT_EQ(first.status, 200);
   EXPECT_EQ(first.body.find("waiting"), std::string::npos) << first.body;
@@ -258,10 +279,10 @@ TEST(LifecycleManagement, ASecondStreamedPullHearsItWaitsForTheFirst) {
 TEST(LifecycleManagement, APullMayOutlastFirstByte) {
   HeldPullBackend held;
   Server gw({"serve", "-c", write_temp(pull_timeout_config(held, "60s"))});
-  const std::string admin = admin_address(gw);
+  const std::string admin = gw.admin_address();
   ASSERT_TRUE(wait_ready(gw));
-  Response r;
-  std::thread pull([&] { r = request(admin, "POST", "/api/pull", R"({"model":"big","stream":false})"); });
+  HttpResponse r;
+  std::thread pull([&] { r = http_request(admin, "POST", "/api/pull", R"({"model":"big","stream":false})"); });
   ASSERT_TRUE(held.wait_arrived(1));
   std::this_thread::sleep_for(1s);  // five times first_byte: the pull is known to outlast it
   held.release_one();
@@ -273,14 +294,14 @@ TEST(LifecycleManagement, APullMayOutlastFirstByte) {
 TEST(LifecycleManagement, APullLongerThanThePullTimeoutFailsNamingIt) {
   HeldPullBackend held;  // never releases: every pull outlasts timeouts.pull
   Server gw({"serve", "-c", write_temp(pull_timeout_config(held, "300ms"))});
-  const std::string admin = admin_address(gw);
+  const std::string admin = gw.admin_address();
   ASSERT_TRUE(wait_ready(gw));
-  const auto managed = request(admin, "POST", "/api/pull", R"({"model":"big","stream":false})");
+  const auto managed = http_request(admin, "POST", "/api/pull", R"({"model":"big","stream":false})");
   EXPECT_EQ(managed.status, 502);
   EXPECT_EQ(std::string(parse_json(managed.body).at("error").as_string()),
             "pull failed on " + held.address + ": no answer within timeouts.pull");
   // The auto-pull of `fresh` (no backend has it) meets the same limit.
-  const auto automatic = request(gw.address, "POST", "/api/generate", generate_body("fresh", 2));
+  const auto automatic = http_request(gw.address, "POST", "/api/generate", generate_body("fresh", 2));
   EXPECT_EQ(automatic.status, 502);
   EXPECT_NE(automatic.body.find("timeouts.pull"), std::string::npos) << automatic.body;
   EXPECT_EQ(held.arrived(), 2);
@@ -288,18 +309,10 @@ TEST(LifecycleManagement, APullLongerThanThePullTimeoutFailsNamingIt) {
 
 // A gateway with its admin listener over one sim per entry of `models` (each a list of NAME=SIZE), polling
 // models once an hour: after the first round, only the gateway's own updates change its inventory.
-struct ManagedFleet {
-  explicit ManagedFleet(const std::vector<std::vector<std::string>>& models) {
-    sims.reserve(models.size());
-    for (const auto& m : models) sims.push_back(start_sim(m));
-    std::vector<FleetBackend> backends;
-    for (const auto& s : sims) backends.push_back({&s, "24GB"});
-    gw.emplace(std::vector<std::string>{"serve", "-c", fleet_config(backends, kAdmin, "1h")});
-    admin = admin_address(*gw);
+struct ManagedFleet : Fleet {
+  explicit ManagedFleet(const std::vector<std::vector<std::string>>& models) : Fleet(models) {
+    serve(fleet_config(backends("24GB"), kAdmin, "1h"), /*admin_listener=*/true);
   }
-  std::vector<Server> sims;  // a backend's name is its sim's address (host:port)
-  std::optional<Server> gw;
-  std::string admin;
 };
 
 TEST(LifecycleManagement, PullReachesEveryWorkerWithTaggedProgressAndOneSuccess) {
@@ -307,7 +320,7 @@ TEST(LifecycleManagement, PullReachesEveryWorkerWithTaggedProgressAndOneSuccess)
   ASSERT_TRUE(wait_ready(*fleet.gw));
   const Server &a = fleet.sims[0], &b = fleet.sims[1];
   const std::string& admin = fleet.admin;
-  const auto r = request(admin, "POST", "/api/pull", R"({"model":"fresh:8b"})");  // stream: Ollama's default
+  const auto r = http_request(admin, "POST", "/api/pull", R"({"model":"fresh:8b"})");  // stream: Ollama's default
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.header("content-type"), "application/x-ndjson");
   const auto lines = ndjson_lines(r.body);
@@ -332,7 +345,7 @@ TEST(LifecycleManagement, PullReachesEveryWorkerWithTaggedProgressAndOneSuccess)
   }
   EXPECT_EQ(boost::json::serialize(lines.back()), R"({"status":"success"})");
   // stream:false: one object at the end.
-  const auto quiet = request(admin, "POST", "/api/pull", R"({"model":"quiet","stream":false})");
+  const auto quiet = http_request(admin, "POST", "/api/pull", R"({"model":"quiet","stream":false})");
   EXPECT_EQ(quiet.status, 200);
   EXPECT_EQ(quiet.body, R"({"status":"success"})");
   EXPECT_TRUE(lists_model(a, "quiet:latest"));
@@ -344,13 +357,13 @@ TEST(LifecycleManagement, APulledModelIsRoutedToItsWorkerAtOnce) {
   ASSERT_TRUE(wait_ready(*fleet.gw));
   const Server &a = fleet.sims[0], &b = fleet.sims[1];
   const std::string& admin = fleet.admin;
-  const auto r = request(admin, "POST", "/api/pull", R"({"model":"fresh","stream":false})",
-                         {{"X-Corral-Backend", a.address}});
+  const auto r = http_request(admin, "POST", "/api/pull", R"({"model":"fresh","stream":false})",
+                              {{"X-Corral-Backend", a.address}});
   ASSERT_EQ(r.status, 200);
   EXPECT_TRUE(lists_model(a, "fresh:latest"));
   EXPECT_FALSE(lists_model(b, "fresh:latest"));
   // The next poll is an hour away: only the gateway's own inventory update sends these to `a`.
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(request(fleet.gw->address, "POST", "/api/generate", generate_body("fresh", 2)).status, 200);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(http_request(fleet.gw->address, "POST", "/api/generate", generate_body("fresh", 2)).status, 200);
   EXPECT_EQ(stat(a, "requests"), 3);
   EXPECT_EQ(stat(b, "requests"), 0);
 }
@@ -361,9 +374,9 @@ TEST(LifecycleManagement, AFailingWorkerEndsThePullWithAnErrorNamingIt) {
   const Server &a = fleet.sims[0], &b = fleet.sims[1];
   const std::string& admin = fleet.admin;
   // `b` takes no new connection: named in the header, it is tried whatever its health checks say by then.
-  ASSERT_EQ(request(b.address, "POST", "/sim/fault", R"({"refuse_connections":true})").status, 200);
-  const std::map<std::string, std::string> both{{"X-Corral-Backend", a.address + "," + b.address}};
-  const auto streamed = request(admin, "POST", "/api/pull", R"({"model":"fresh"})", both);
+  ASSERT_EQ(http_request(b.address, "POST", "/sim/fault", R"({"refuse_connections":true})").status, 200);
+  const Headers both{{"X-Corral-Backend", a.address + "," + b.address}};
+  const auto streamed = http_request(admin, "POST", "/api/pull", R"({"model":"fresh"})", both);
   ASSERT_EQ(streamed.status, 200);
   const auto lines = ndjson_lines(streamed.body);
   ASSERT_GE(lines.size(), 2u);
@@ -378,7 +391,7 @@ TEST(LifecycleManagement, AFailingWorkerEndsThePullWithAnErrorNamingIt) {
   EXPECT_EQ(error.find(a.address), std::string::npos) << error;
   EXPECT_TRUE(lists_model(a, "fresh:latest"));
   // Not streamed: a 502 naming the worker.
-  const auto quiet = request(admin, "POST", "/api/pull", R"({"model":"other","stream":false})", both);
+  const auto quiet = http_request(admin, "POST", "/api/pull", R"({"model":"other","stream":false})", both);
   EXPECT_EQ(quiet.status, 502);
   EXPECT_NE(parse_json(quiet.body).at("error").as_string().find("pull failed on " + b.address), boost::json::string::npos);
 }
@@ -388,25 +401,25 @@ TEST(LifecycleManagement, DeleteReachesEveryHolderAndRoutingForgetsIt) {
   ASSERT_TRUE(wait_ready(*fleet.gw));
   const Server &a = fleet.sims[0], &b = fleet.sims[1], &c = fleet.sims[2];
   const std::string& admin = fleet.admin;
-  const auto deleted = request(admin, "DELETE", "/api/delete", R"({"model":"m"})");
+  const auto deleted = http_request(admin, "DELETE", "/api/delete", R"({"model":"m"})");
   EXPECT_EQ(deleted.status, 200);
   EXPECT_EQ(deleted.body, "");
   EXPECT_FALSE(lists_model(a, "m:latest"));
   EXPECT_FALSE(lists_model(b, "m:latest"));
   // Nobody has it any more (the gateway knows without a poll): Ollama's 404.
-  const auto again = request(admin, "DELETE", "/api/delete", R"({"model":"m"})");
+  const auto again = http_request(admin, "DELETE", "/api/delete", R"({"model":"m"})");
   EXPECT_EQ(again.status, 404);
   EXPECT_EQ(parse_json(again.body).at("error").as_string(), "model 'm' not found");
   // Deleted on `a` only: the model's requests go to `b` at once.
-  ASSERT_EQ(request(admin, "DELETE", "/api/delete", R"({"model":"n"})", {{"X-Corral-Backend", a.address}}).status, 200);
+  ASSERT_EQ(http_request(admin, "DELETE", "/api/delete", R"({"model":"n"})", {{"X-Corral-Backend", a.address}}).status, 200);
   EXPECT_FALSE(lists_model(a, "n:latest"));
   EXPECT_TRUE(lists_model(b, "n:latest"));
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(request(fleet.gw->address, "POST", "/api/generate", generate_body("n", 2)).status, 200);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(http_request(fleet.gw->address, "POST", "/api/generate", generate_body("n", 2)).status, 200);
   EXPECT_EQ(stat(a, "requests"), 0);
   EXPECT_EQ(stat(b, "requests"), 3);
   EXPECT_EQ(stat(c, "requests"), 0);
   // An unknown name in the header is the client's mistake.
-  const auto unknown = request(admin, "DELETE", "/api/delete", R"({"model":"n"})", {{"X-Corral-Backend", "nobody"}});
+  const auto unknown = http_request(admin, "DELETE", "/api/delete", R"({"model":"n"})", {{"X-Corral-Backend", "nobody"}});
   EXPECT_EQ(unknown.status, 400);
   EXPECT_NE(parse_json(unknown.body).at("error").as_string().find("no backend named 'nobody'"), boost::json::string::npos);
 }
@@ -416,10 +429,10 @@ TEST(LifecycleManagement, CopyAndCreateReachEveryWorker) {
   ASSERT_TRUE(wait_ready(*fleet.gw));
   const Server &a = fleet.sims[0], &b = fleet.sims[1];
   const std::string& admin = fleet.admin;
-  const auto copied = request(admin, "POST", "/api/copy", R"({"source":"m","destination":"m2"})");
+  const auto copied = http_request(admin, "POST", "/api/copy", R"({"source":"m","destination":"m2"})");
   EXPECT_EQ(copied.status, 200);
   EXPECT_EQ(copied.body, "");
-  const auto created = request(admin, "POST", "/api/create", R"({"model":"m3","from":"m"})");
+  const auto created = http_request(admin, "POST", "/api/create", R"({"model":"m3","from":"m"})");
   ASSERT_EQ(created.status, 200);
   const auto lines = ndjson_lines(created.body);
   ASSERT_FALSE(lines.empty());
@@ -434,12 +447,12 @@ TEST(LifecycleManagement, CopyAndCreateReachEveryWorker) {
     EXPECT_EQ(finished[s->address], 1) << s->address;
   }
   // The same client error from every worker is passed on as it is (Ollama's 404 for a missing source).
-  const auto missing = request(admin, "POST", "/api/create", R"({"model":"m4","from":"absent","stream":false})");
+  const auto missing = http_request(admin, "POST", "/api/create", R"({"model":"m4","from":"absent","stream":false})");
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(parse_json(missing.body).at("error").as_string(), "model 'absent' not found");
   // The copies are routable at once.
-  EXPECT_EQ(request(fleet.gw->address, "POST", "/api/generate", generate_body("m2", 2)).status, 200);
+  EXPECT_EQ(http_request(fleet.gw->address, "POST", "/api/generate", generate_body("m2", 2)).status, 200);
 }
 
 }  // namespace
-}  // namespace corral::gwtest
+}  // namespace corral::testing

@@ -2,22 +2,28 @@
 // cold model (single flight), never a model on a backend whose VRAM it exceeds, one more replica under
 // queue pressure and idle replicas unloaded afterwards, prewarm before readiness. Evidence comes from
 // the simulators' own counters (/sim/stats loads, unloads, loaded, requests).
+#include <atomic>
+#include <chrono>
 #include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
 
-#include "integration/lifecycle_fleet.hpp"
+#include <gtest/gtest.h>
 
-namespace corral::gwtest {
+#include "support/fleet.hpp"
+#include "support/http_client.hpp"
+#include "support/poll.hpp"
+#include "support/process.hpp"
+#include "support/sim.hpp"
+
+namespace corral::testing {
 namespace {
 
 // A simulator whose loads take about `load_gbps` per GB (slow enough that a burst overlaps the load).
-Server slow_sim(std::vector<std::string> models, const std::string& load_gbps, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args{"sim", "--listen", "127.0.0.1:0", "--load-gbps", load_gbps, "--tokens-per-second", "200"};
-  for (auto& m : models) {
-    args.push_back("--model");
-    args.push_back(m);
-  }
-  for (auto& e : extra) args.push_back(e);
-  return Server(std::move(args));
+Server slow_sim(const std::vector<std::string>& models, const std::string& load_gbps, std::vector<std::string> extra = {}) {
+  extra.insert(extra.begin(), {"--load-gbps", load_gbps});
+  return start_sim(models, extra);
 }
 
 // `n` client threads sending /api/generate for `model` back to back until destroyed; counts non-200s.
@@ -27,7 +33,7 @@ class LoopingClients {
     for (int i = 0; i < n; ++i) {
       threads_.emplace_back([this, &gw, model, tokens] {
         while (!stop_) {
-          if (request(gw.address, "POST", "/api/generate", generate_body(model, tokens)).status != 200) ++failed_;
+          if (http_request(gw.address, "POST", "/api/generate", generate_body(model, tokens)).status != 200) ++failed_;
         }
       });
     }
@@ -60,8 +66,8 @@ TEST(LifecyclePlacement, WarmWorkerIsPreferredOverIdleColdOnes) {
   Server gw({"serve", "-c", fleet_config({{&a, "24GB"}, {&b, "24GB"}, {&c, "24GB"}})});
   ASSERT_TRUE(wait_ready(gw));
   for (int i = 0; i < 4; ++i) {
-    ASSERT_EQ(request(gw.address, "POST", "/api/generate", generate_body("m1", 1)).status, 200);
-    ASSERT_EQ(request(gw.address, "POST", "/api/generate", generate_body("m2", 1)).status, 200);
+    ASSERT_EQ(http_request(gw.address, "POST", "/api/generate", generate_body("m1", 1)).status, 200);
+    ASSERT_EQ(http_request(gw.address, "POST", "/api/generate", generate_body("m2", 1)).status, 200);
   }
   EXPECT_EQ(fleet_stat({&a, &b, &c}, "loads"), 2);  // the two preloads, nothing more
   EXPECT_EQ(stat(a, "requests"), 1 + 4);
@@ -96,7 +102,7 @@ TEST(LifecyclePlacement, AModelNeverGoesWhereItExceedsTheVram) {
   auto only_small = start_sim({"huge=4GB"}, {"--vram", "2GB"});
   Server gw2({"serve", "-c", fleet_config({{&only_small, "2GB"}})});
   ASSERT_TRUE(wait_ready(gw2));
-  EXPECT_EQ(request(gw2.address, "POST", "/api/generate", generate_body("huge", 1)).status, 503);
+  EXPECT_EQ(http_request(gw2.address, "POST", "/api/generate", generate_body("huge", 1)).status, 503);
   EXPECT_EQ(stat(only_small, "requests"), 0);
 }
 
@@ -115,7 +121,7 @@ TEST(LifecyclePlacement, QueuePressureAddsAReplicaAndIdleReplicasAreUnloaded) {
   EXPECT_EQ(fleet_stat(fleet, "loads"), 2);  // one replica more, and no more than max_replicas
   EXPECT_EQ(replicas_of(fleet, "m:latest"), 2);
   // Idle past keep_alive: unloaded down to min_replicas, by the gateway (the sims keep models 5 minutes).
-  ASSERT_TRUE(wait_until([&] { return replicas_of(fleet, "m:latest") == 1; }));
+  ASSERT_TRUE(poll_until([&] { return replicas_of(fleet, "m:latest") == 1; }));
   EXPECT_EQ(fleet_stat(fleet, "unloads"), 1);
   EXPECT_EQ(fleet_stat(fleet, "evictions"), 0);
 }
@@ -131,14 +137,14 @@ TEST(LifecyclePlacement, BusyWarmSlotsLoadAReplicaBeforeAnyQueueBuilds) {
                                          "placement:\n  replicate_queue_depth: 1000\n")});
   ASSERT_TRUE(wait_ready(gw));
   LoopingClients clients(gw, "m", 2, 40);
-  EXPECT_TRUE(wait_until([&] { return replicas_of(fleet, "m:latest") == 2; }));
+  EXPECT_TRUE(poll_until([&] { return replicas_of(fleet, "m:latest") == 2; }));
   EXPECT_EQ(clients.join(), 0);
   EXPECT_EQ(fleet_stat(fleet, "loads"), 2);
 }
 
 // The sum of the values of the /metrics lines of `gw` that start with `prefix`.
 double metric_sum(const Server& gw, const std::string& prefix) {
-  std::istringstream text(request(gw.address, "GET", "/metrics").body);
+  std::istringstream text(http_request(gw.address, "GET", "/metrics").body);
   double sum = 0;
   for (std::string line; std::getline(text, line);) {
     if (line.starts_with(prefix)) sum += std::stod(line.substr(line.rfind(' ') + 1));
@@ -158,8 +164,8 @@ TEST(LifecyclePlacement, PrewarmedModelIsLoadedBeforeReadiness) {
   EXPECT_EQ(fleet_stat(fleet, "loads"), 1);
   // The load Corral started itself is timed in ollama_model_load_duration_seconds, like a request's.
   const std::string load_count = R"(ollama_model_load_duration_seconds_count{model="warm:latest",)";
-  ASSERT_TRUE(wait_until([&] { return metric_sum(gw, load_count) == 1; }));
-  ASSERT_EQ(request(gw.address, "POST", "/api/generate", generate_body("warm", 1)).status, 200);
+  ASSERT_TRUE(poll_until([&] { return metric_sum(gw, load_count) == 1; }));
+  ASSERT_EQ(http_request(gw.address, "POST", "/api/generate", generate_body("warm", 1)).status, 200);
   EXPECT_EQ(fleet_stat(fleet, "loads"), 1);
   EXPECT_EQ(metric_sum(gw, load_count), 1);  // a warm request loads nothing
 }
@@ -174,12 +180,12 @@ TEST(LifecyclePlacement, APassedOverRequestGetsACardKeptBusyByAnotherModel) {
                                          "placement:\n  max_pass_over: 300ms\n  min_residency: 0s\nqueue:\n  timeout: 10s\n")});
   ASSERT_TRUE(wait_ready(gw));
   LoopingClients clients(gw, "x", 3, 20);
-  ASSERT_TRUE(wait_until([&] { return stat(a, "requests") >= 4; }));  // x is loaded and kept busy
-  EXPECT_EQ(request(gw.address, "POST", "/api/generate", generate_body("y", 1)).status, 200);
+  ASSERT_TRUE(poll_until([&] { return stat(a, "requests") >= 4; }));  // x is loaded and kept busy
+  EXPECT_EQ(http_request(gw.address, "POST", "/api/generate", generate_body("y", 1)).status, 200);
   EXPECT_EQ(clients.join(), 0);  // x's own waiters were passed over in turn, and bounded too
   EXPECT_GE(stat(a, "loads"), 2);
   EXPECT_GE(stat(a, "evictions"), 1);
 }
 
 }  // namespace
-}  // namespace corral::gwtest
+}  // namespace corral::testing

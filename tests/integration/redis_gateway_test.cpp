@@ -1,15 +1,27 @@
 // Two real gateways sharing state through a real redis-server (ephemeral port): one rate limit for both
 // replicas; Redis killed mid-run leaves requests flowing (fail open, each replica on its own buckets), and
 // sharing resumes once Redis is back. Session affinity placed by one replica is followed by the other.
-#include "integration/gateway_harness.hpp"
-#include "integration/redis_server.hpp"
+#include <chrono>
+#include <string>
 
-namespace corral::gwtest {
+#include <gtest/gtest.h>
+
+#include "integration/redis_server.hpp"
+#include "support/fleet.hpp"
+#include "support/http_client.hpp"
+#include "support/poll.hpp"
+#include "support/process.hpp"
+#include "support/sim.hpp"
+#include "support/text_file.hpp"
+
+namespace corral::testing {
 namespace {
+
+using namespace std::chrono_literals;
 
 // Clients connected to `redis` other than the one asking.
 int other_clients(const shared_state::RedisServer& redis) {
-  shared_state::RedisEndpoint ep;
+  config::RedisEndpoint ep;
   ep.host = "127.0.0.1";
   ep.port = redis.port();
   shared_state::RedisConnection c;
@@ -24,12 +36,12 @@ int other_clients(const shared_state::RedisServer& redis) {
 struct Replica {
   explicit Replica(const std::string& config) : gw({"serve", "-c", write_temp(config)}) {}
   Server gw;
-  std::string admin = gw.process->line().substr(6);  // "admin HOST:PORT"
+  std::string admin = gw.admin_address();
 };
 
 // The value of the series `series` (name with its labels, as exposed) in `r`'s /metrics; -1 when absent.
 double metric(const Replica& r, const std::string& series) {
-  const std::string text = request(r.admin, "GET", "/metrics").body;
+  const std::string text = http_request(r.admin, "GET", "/metrics").body;
   const auto at = text.find("\n" + series + " ");
   return at == std::string::npos ? -1 : std::stod(text.substr(at + series.size() + 2));
 }
@@ -50,9 +62,9 @@ TEST(RedisGateway, TwoReplicasEnforceOneLimitAndSurviveRedisRestart) {
   const Server& b = rb.gw;
   ASSERT_TRUE(wait_ready(a));
   ASSERT_TRUE(wait_ready(b));
-  ASSERT_TRUE(wait_until([&] { return other_clients(redis) == 2; }));  // both replicas connected
+  ASSERT_TRUE(poll_until([&] { return other_clients(redis) == 2; }));  // both replicas connected
   const std::string body = generate_body("llama3:8b", 1);
-  auto status = [&](const Server& gw) { return request(gw.address, "POST", "/api/generate", body).status; };
+  auto status = [&](const Server& gw) { return http_request(gw.address, "POST", "/api/generate", body).status; };
   auto admitted_of = [&](int n) {
     int admitted = 0;
     for (int i = 0; i < n; ++i) admitted += status(i % 2 == 0 ? a : b) == 200 ? 1 : 0;
@@ -80,8 +92,8 @@ TEST(RedisGateway, TwoReplicasEnforceOneLimitAndSurviveRedisRestart) {
   }
 
   ASSERT_TRUE(redis.start(redis.port()));
-  ASSERT_TRUE(wait_until([&] { return other_clients(redis) == 2; }));  // both reconnected by themselves
-  ASSERT_TRUE(wait_until([&] { return metric(ra, "ollama_gateway_redis_up") == 1; }));
+  ASSERT_TRUE(poll_until([&] { return other_clients(redis) == 2; }));  // both reconnected by themselves
+  ASSERT_TRUE(poll_until([&] { return metric(ra, "ollama_gateway_redis_up") == 1; }));
   // A fresh Redis holds no buckets: the shared limit starts over, again one limit across both.
   EXPECT_EQ(admitted_of(8), 3);
   EXPECT_EQ(stat(sim, "requests"), 8);
@@ -100,23 +112,23 @@ TEST(RedisGateway, SessionPlacedByOneReplicaIsFollowedByTheOther) {
   Server b({"serve", "-c", write_temp(config)});
   ASSERT_TRUE(wait_ready(a));
   ASSERT_TRUE(wait_ready(b));
-  ASSERT_TRUE(wait_until([&] { return other_clients(redis) == 2; }));
+  ASSERT_TRUE(poll_until([&] { return other_clients(redis) == 2; }));
   const std::string body = generate_body("llama3:8b", 1);
   // Which simulator served one request.
-  auto served_by = [&](const Server& gw, const std::map<std::string, std::string>& headers) {
+  auto served_by = [&](const Server& gw, const Headers& headers) {
     const auto before = stat(s1, "requests");
-    EXPECT_EQ(request(gw.address, "POST", "/api/generate", body, headers).status, 200);
+    EXPECT_EQ(http_request(gw.address, "POST", "/api/generate", body, headers).status, 200);
     return stat(s1, "requests") > before ? 1 : 2;
   };
   // Put B's rotation one step out of phase with A's: on their own, B would send each new session to
   // the other backend.
   (void)served_by(b, {});
   for (int i = 0; i < 6; ++i) {
-    const std::map<std::string, std::string> session{{"X-Session", "user-" + std::to_string(i)}};
+    const Headers session{{"X-Session", "user-" + std::to_string(i)}};
     const int placed = served_by(a, session);
     EXPECT_EQ(served_by(b, session), placed) << "session " << i;
   }
 }
 
 }  // namespace
-}  // namespace corral::gwtest
+}  // namespace corral::testing

@@ -1,5 +1,5 @@
 // A real redis-server child process on an ephemeral loopback port, for the tests that share state
-// through Redis (redis_shared_state_test, redis_gateway_test), plus the small polling helper they use.
+// through Redis (redis_shared_state_test, redis_gateway_test).
 #pragma once
 
 #include <arpa/inet.h>
@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "shared_state/redis_connection.hpp"
+#include "support/poll.hpp"
 
 namespace corral::shared_state {
 
@@ -35,16 +36,6 @@ inline std::uint16_t pick_free_port() {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   ::close(fd);
   return ntohs(addr.sin_port);
-}
-
-template <class Pred>
-inline bool eventually(Pred pred, std::chrono::seconds limit = 20s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return pred();
 }
 
 // A redis-server child process. The port is chosen by binding port 0 and closing; a collision with
@@ -98,10 +89,10 @@ class RedisServer {
     }
   }
   bool wait_ready() {
-    RedisEndpoint ep;
+    config::RedisEndpoint ep;
     ep.host = "127.0.0.1";
     ep.port = port_;
-    return eventually([&] {
+    return testing::poll_until([&] {
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;

@@ -20,11 +20,13 @@
 #include "integration/redis_server.hpp"
 #include "shared_state/redis_connection.hpp"
 #include "shared_state/shared_store.hpp"
+#include "support/poll.hpp"
 
 namespace corral::shared_state {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::poll_until;
 
 template <class T>
 T run(net::io_context& ctx, net::awaitable<T> a) {
@@ -86,7 +88,7 @@ const ratelimit::BucketLimit kTenPerHour{10, 10.0 / 3600};
 TEST_F(RedisSharedState, TwoReplicasShareOneLimit) {
   auto a = make_store();
   auto b = make_store();
-  ASSERT_TRUE(eventually([&] { return a->connected() && b->connected(); }));
+  ASSERT_TRUE(poll_until([&] { return a->connected() && b->connected(); }));
   const std::vector<ratelimit::BucketOp> ops{{"ip:198.51.100.7:req", kTenPerHour, 1}};
   const auto [allowed, degraded] = alternate(*a, *b, ops, 30);
   EXPECT_EQ(allowed, 10);  // not 20: one bucket for both replicas
@@ -101,7 +103,7 @@ TEST_F(RedisSharedState, TwoReplicasShareOneLimit) {
 TEST_F(RedisSharedState, RefusalTakesNothingAndTokenDebtIsShared) {
   auto a = make_store();
   auto b = make_store();
-  ASSERT_TRUE(eventually([&] { return a->connected() && b->connected(); }));
+  ASSERT_TRUE(poll_until([&] { return a->connected() && b->connected(); }));
   const ratelimit::BucketLimit tokens = ratelimit::tokens_per_minute(600);
   const std::vector<ratelimit::BucketOp> check{{"key:team:req", kTenPerHour, 1}, {"key:team:tok", tokens, 0}};
   EXPECT_TRUE(apply(*a, check).allowed);
@@ -110,7 +112,7 @@ TEST_F(RedisSharedState, RefusalTakesNothingAndTokenDebtIsShared) {
   // Until it has, B may still admit: those admissions take from the request bucket too.
   ratelimit::RateDecision refused;
   int admitted_while_waiting = 0;
-  ASSERT_TRUE(eventually([&] {
+  ASSERT_TRUE(poll_until([&] {
     refused = apply(*b, check);
     admitted_while_waiting += refused.allowed ? 1 : 0;
     return !refused.allowed;
@@ -128,14 +130,14 @@ TEST_F(RedisSharedState, RefusalTakesNothingAndTokenDebtIsShared) {
 TEST_F(RedisSharedState, KilledThenRestartedFailsOpenThenSharesAgain) {
   auto a = make_store();
   auto b = make_store();
-  ASSERT_TRUE(eventually([&] { return a->connected() && b->connected(); }));
+  ASSERT_TRUE(poll_until([&] { return a->connected() && b->connected(); }));
   const std::vector<ratelimit::BucketOp> before{{"ip:10.1.1.1:req", kTenPerHour, 1}};
   EXPECT_EQ(alternate(*a, *b, before, 4).first, 4);
 
   redis_.kill();
   // Decisions keep flowing while the stores notice; once they have, every answer is local and degraded.
   int calls = 0;
-  ASSERT_TRUE(eventually([&] {
+  ASSERT_TRUE(poll_until([&] {
     ++calls;
     (void)apply(*a, before);
     (void)apply(*b, before);
@@ -149,7 +151,7 @@ TEST_F(RedisSharedState, KilledThenRestartedFailsOpenThenSharesAgain) {
   EXPECT_GE(a->stats().degraded_decisions, 15u);
 
   ASSERT_TRUE(redis_.start(redis_.port())) << "redis-server did not restart on port " << redis_.port();
-  ASSERT_TRUE(eventually([&] { return a->connected() && b->connected(); }));
+  ASSERT_TRUE(poll_until([&] { return a->connected() && b->connected(); }));
   const std::vector<ratelimit::BucketOp> after{{"ip:10.3.3.3:req", kTenPerHour, 1}};
   const auto [allowed_after, degraded_after] = alternate(*a, *b, after, 30);
   EXPECT_EQ(allowed_after, 10);  // shared again (and the empty script cache was refilled by EVAL)
@@ -159,11 +161,11 @@ TEST_F(RedisSharedState, KilledThenRestartedFailsOpenThenSharesAgain) {
 
 TEST_F(RedisSharedState, FailClosedRefusesWhileRedisIsGone) {
   auto a = make_store(config::FailMode::kClosed);
-  ASSERT_TRUE(eventually([&] { return a->connected(); }));
+  ASSERT_TRUE(poll_until([&] { return a->connected(); }));
   const std::vector<ratelimit::BucketOp> ops{{"ip:10.4.4.4:req", kTenPerHour, 1}};
   EXPECT_TRUE(apply(*a, ops).allowed);
   redis_.kill();
-  ASSERT_TRUE(eventually([&] {
+  ASSERT_TRUE(poll_until([&] {
     (void)apply(*a, ops);
     return !a->connected();
   }));
@@ -177,7 +179,7 @@ TEST_F(RedisSharedState, FrozenRedisNeverStallsTheCaller) {
   // A short per-decision budget and a long command timeout: a frozen (SIGSTOP) Redis keeps the
   // connection open, so only the deadline can answer.
   auto a = make_store(config::FailMode::kOpen, 50ms);
-  ASSERT_TRUE(eventually([&] { return a->connected(); }));
+  ASSERT_TRUE(poll_until([&] { return a->connected(); }));
   redis_.signal(SIGSTOP);
   const std::vector<ratelimit::BucketOp> ops{{"ip:10.5.5.5:req", kTenPerHour, 1}};
   int degraded = 0;
@@ -185,23 +187,23 @@ TEST_F(RedisSharedState, FrozenRedisNeverStallsTheCaller) {
   redis_.signal(SIGCONT);
   EXPECT_EQ(degraded, 5);
   EXPECT_GE(a->stats().timeouts + a->stats().disconnects, 1u);
-  EXPECT_TRUE(eventually([&] { return a->connected() && !apply(*a, ops).degraded; }));
+  EXPECT_TRUE(poll_until([&] { return a->connected() && !apply(*a, ops).degraded; }));
 }
 
 TEST_F(RedisSharedState, AffinityIsShared) {
   auto a = make_store();
   auto b = make_store();
-  ASSERT_TRUE(eventually([&] { return a->connected() && b->connected(); }));
+  ASSERT_TRUE(poll_until([&] { return a->connected() && b->connected(); }));
   EXPECT_EQ(run(ctx_, b->get_affinity("session-1")), std::nullopt);
   a->set_affinity("session-1", "gpu-3", 60s);
   std::optional<std::string> seen;
-  ASSERT_TRUE(eventually([&] {
+  ASSERT_TRUE(poll_until([&] {
     seen = run(ctx_, b->get_affinity("session-1"));
     return seen.has_value();
   }));
   EXPECT_EQ(*seen, "gpu-3");
   redis_.kill();
-  ASSERT_TRUE(eventually([&] {
+  ASSERT_TRUE(poll_until([&] {
     (void)run(ctx_, b->get_affinity("session-1"));
     return !b->connected();
   }));
@@ -210,7 +212,7 @@ TEST_F(RedisSharedState, AffinityIsShared) {
 
 TEST_F(RedisSharedState, NoLimitsNeverAsksRedis) {
   auto a = make_store();
-  ASSERT_TRUE(eventually([&] { return a->connected(); }));
+  ASSERT_TRUE(poll_until([&] { return a->connected(); }));
   EXPECT_TRUE(apply(*a, {}).allowed);
   EXPECT_TRUE(apply(*a, {{"off", {0, 0}, 1}}).allowed);
   EXPECT_EQ(a->stats().shared_decisions, 0u);

@@ -4,11 +4,21 @@
 // per-key and per-address rate limits (429 + Retry-After) that survive a reload, trusted-proxy
 // X-Forwarded-For, generated-token budgets, and the per-address connection cap. Every refusal is also
 // checked on the simulator's side: refused requests never reach it.
+#include <chrono>
+#include <cstdio>
 #include <optional>
+#include <string>
 
-#include "integration/gateway_harness.hpp"
+#include <gtest/gtest.h>
 
-namespace corral::gwtest {
+#include "support/fleet.hpp"
+#include "support/http_client.hpp"
+#include "support/poll.hpp"
+#include "support/process.hpp"
+#include "support/sim.hpp"
+#include "support/text_file.hpp"
+
+namespace corral::testing {
 namespace {
 
 // SHA-256 of "user-key-1", "admin-key-1" and "tok-key-1" (what `corral hash-key` prints).
@@ -16,8 +26,8 @@ constexpr const char* kUserDigest = "efeffff8fdf6eb1edc3d83f8a34fbe5271247663c35
 constexpr const char* kAdminDigest = "81d5958ea2799a62716f71aa7e3c2f275f31e9d8a1908e785838a10b00fbaa4c";
 constexpr const char* kTokDigest = "343836aff726347fc7d20def5d4a9a1bdcf7caee63dcb52e2d6cd1be46c6ad48";
 
-const std::map<std::string, std::string> kUser{{"Authorization", "Bearer user-key-1"}};
-const std::map<std::string, std::string> kAdminAuth{{"Authorization", "Bearer admin-key-1"}};
+const Headers kUser{{"Authorization", "Bearer user-key-1"}};
+const Headers kAdminAuth{{"Authorization", "Bearer admin-key-1"}};
 
 std::string pools(const Server& sim) {
   return "pools:\n  - name: p\n    backends:\n      - url: " + sim.url() + "\n";
@@ -35,7 +45,7 @@ std::string keys_config(const Server& sim, const std::string& extra = {}) {
 
 struct Gateway {
   explicit Gateway(const std::string& config_text) : path(write_temp(config_text)), server({"serve", "-c", path}) {
-    if (config_text.find("\nadmin:") != std::string::npos) admin = server.process->line().substr(6);  // "admin HOST:PORT"
+    if (config_text.find("\nadmin:") != std::string::npos) admin = server.admin_address();
   }
   std::string path;
   Server server;
@@ -49,58 +59,58 @@ TEST(SecurityGateway, KeysAndTheAdminBoundary) {
   ASSERT_TRUE(wait_ready(gw.server));
   const std::string body = generate_body("llama3:8b", 2);
 
-  auto r = request(gw.address(), "POST", "/api/generate", body);
+  auto r = http_request(gw.address(), "POST", "/api/generate", body);
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(r.header("www-authenticate"), "Bearer realm=\"corral\"");
   EXPECT_EQ(parse_json(r.body).at("error").as_string(), "missing API key: send Authorization: Bearer <key>");
-  r = request(gw.address(), "POST", "/v1/chat/completions",
-              R"({"model":"llama3:8b","messages":[{"role":"user","content":"hi"}]})",
-              {{"Authorization", "Bearer wrong"}});
+  r = http_request(gw.address(), "POST", "/v1/chat/completions",
+                   R"({"model":"llama3:8b","messages":[{"role":"user","content":"hi"}]})",
+                   {{"Authorization", "Bearer wrong"}});
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(parse_json(r.body).at("error").at("message").as_string(), "invalid API key");  // OpenAI shape
   EXPECT_EQ(stat(sim, "requests"), 0);
 
-  EXPECT_EQ(request(gw.address(), "POST", "/api/generate", body, kUser).status, 200);
-  r = request(gw.address(), "POST", "/api/generate", generate_body("qwen2:7b", 2), kUser);
+  EXPECT_EQ(http_request(gw.address(), "POST", "/api/generate", body, kUser).status, 200);
+  r = http_request(gw.address(), "POST", "/api/generate", generate_body("qwen2:7b", 2), kUser);
   EXPECT_EQ(r.status, 403);
   EXPECT_NE(parse_json(r.body).at("error").as_string().find("may not use model 'qwen2:7b'"), std::string::npos);
   EXPECT_EQ(stat(sim, "requests"), 1);
   // A chunked body is read for the allow list too (under ASan this also checks the parser's padding).
-  Client chunked(gw.address());
+  HttpConnection chunked(gw.address());
   const std::string qwen = generate_body("qwen2:7b", 1);
   char size[16];
   std::snprintf(size, sizeof size, "%zx", qwen.size());
-  chunked.write_raw("POST /api/generate HTTP/1.1\r\nHost: g\r\nAuthorization: Bearer user-key-1\r\n"
-                    "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + std::string(size) + "\r\n" + qwen +
-                    "\r\n0\r\n\r\n");
-  EXPECT_TRUE(chunked.read_all().starts_with("HTTP/1.1 403 "));
+  chunked.send_raw("POST /api/generate HTTP/1.1\r\nHost: g\r\nAuthorization: Bearer user-key-1\r\n"
+                   "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + std::string(size) + "\r\n" + qwen +
+                   "\r\n0\r\n\r\n");
+  EXPECT_TRUE(chunked.read_until_close().starts_with("HTTP/1.1 403 "));
   EXPECT_EQ(stat(sim, "requests"), 1);
 
   // Management calls: refused for a user key, forwarded for an admin key and on the admin listener.
   const std::string pull = R"({"model":"llama3:8b","stream":false})";
-  r = request(gw.address(), "POST", "/api/pull", pull, kUser);
+  r = http_request(gw.address(), "POST", "/api/pull", pull, kUser);
   EXPECT_EQ(r.status, 403);
   EXPECT_NE(r.body.find("admin"), std::string::npos);
-  EXPECT_EQ(request(gw.address(), "POST", "/api/pull", pull, kAdminAuth).status, 200);
-  EXPECT_EQ(request(gw.admin, "POST", "/api/pull", pull).status, 200);
+  EXPECT_EQ(http_request(gw.address(), "POST", "/api/pull", pull, kAdminAuth).status, 200);
+  EXPECT_EQ(http_request(gw.admin, "POST", "/api/pull", pull).status, 200);
   // Corral's admin API: an admin key on the public listener, nothing needed on the admin listener.
-  EXPECT_EQ(request(gw.address(), "POST", "/corral/api/reload", "", kUser).status, 403);
-  EXPECT_EQ(request(gw.address(), "POST", "/corral/api/reload", "", kAdminAuth).status, 200);
-  EXPECT_EQ(request(gw.admin, "POST", "/corral/api/reload").status, 200);
-  EXPECT_EQ(request(gw.address(), "GET", "/healthz").status, 200);  // probes need no key
+  EXPECT_EQ(http_request(gw.address(), "POST", "/corral/api/reload", "", kUser).status, 403);
+  EXPECT_EQ(http_request(gw.address(), "POST", "/corral/api/reload", "", kAdminAuth).status, 200);
+  EXPECT_EQ(http_request(gw.admin, "POST", "/corral/api/reload").status, 200);
+  EXPECT_EQ(http_request(gw.address(), "GET", "/healthz").status, 200);  // probes need no key
   // The status page and its JSON are read-only views: any valid key, not an admin one.
-  EXPECT_EQ(request(gw.address(), "GET", "/corral/api/status").status, 401);
-  EXPECT_EQ(request(gw.address(), "GET", "/corral/api/status", "", kUser).status, 200);
-  EXPECT_EQ(request(gw.address(), "GET", "/corral/", "", kUser).status, 200);
+  EXPECT_EQ(http_request(gw.address(), "GET", "/corral/api/status").status, 401);
+  EXPECT_EQ(http_request(gw.address(), "GET", "/corral/api/status", "", kUser).status, 200);
+  EXPECT_EQ(http_request(gw.address(), "GET", "/corral/", "", kUser).status, 200);
 }
 
 TEST(SecurityGateway, QuickModeShowsTheStatusPageButKeepsTheAdminApiClosed) {
   auto sim = start_sim({"llama3:8b=1GB"});
   auto gw = start_quick({&sim}, 1);
   ASSERT_TRUE(wait_ready(gw));
-  EXPECT_EQ(request(gw.address, "GET", "/corral/").status, 200);
-  EXPECT_EQ(request(gw.address, "GET", "/corral/api/status").status, 200);
-  EXPECT_EQ(request(gw.address, "POST", "/corral/api/reload").status, 403);  // no admin key can exist here
+  EXPECT_EQ(http_request(gw.address, "GET", "/corral/").status, 200);
+  EXPECT_EQ(http_request(gw.address, "GET", "/corral/api/status").status, 200);
+  EXPECT_EQ(http_request(gw.address, "POST", "/corral/api/reload").status, 403);  // no admin key can exist here
 }
 
 TEST(SecurityGateway, KeyLimitSurvivesReloadWithRetryAfter) {
@@ -108,14 +118,14 @@ TEST(SecurityGateway, KeyLimitSurvivesReloadWithRetryAfter) {
   Gateway gw(keys_config(sim));
   ASSERT_TRUE(wait_ready(gw.server));
   const std::string body = generate_body("llama3:8b", 1);
-  for (int i = 0; i < 4; ++i) ASSERT_EQ(request(gw.address(), "POST", "/api/generate", body, kUser).status, 200);
-  auto r = request(gw.address(), "POST", "/api/generate", body, kUser);
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(http_request(gw.address(), "POST", "/api/generate", body, kUser).status, 200);
+  auto r = http_request(gw.address(), "POST", "/api/generate", body, kUser);
   EXPECT_EQ(r.status, 429);
   EXPECT_GE(std::stoi(r.header("retry-after")), 600);  // one request per 15 min refills the bucket
   EXPECT_EQ(parse_json(r.body).at("error").as_string(), "too many requests for this API key");
-  ASSERT_EQ(request(gw.admin, "POST", "/corral/api/reload").status, 200);
-  EXPECT_EQ(request(gw.address(), "POST", "/api/generate", body, kUser).status, 429);
-  EXPECT_EQ(request(gw.address(), "POST", "/api/generate", body, kAdminAuth).status, 200);  // other key, own bucket
+  ASSERT_EQ(http_request(gw.admin, "POST", "/corral/api/reload").status, 200);
+  EXPECT_EQ(http_request(gw.address(), "POST", "/api/generate", body, kUser).status, 429);
+  EXPECT_EQ(http_request(gw.address(), "POST", "/api/generate", body, kAdminAuth).status, 200);  // other key, own bucket
   EXPECT_EQ(stat(sim, "requests"), 5);
 }
 
@@ -123,15 +133,15 @@ TEST(SecurityGateway, GeneratedTokensAreChargedToTheKey) {
   auto sim = start_sim({"llama3:8b=1GB"});
   Gateway gw(keys_config(sim));
   ASSERT_TRUE(wait_ready(gw.server));
-  const std::map<std::string, std::string> metered{{"Authorization", "Bearer tok-key-1"}};
+  const Headers metered{{"Authorization", "Bearer tok-key-1"}};
   // 40 generated tokens against a 10-per-minute budget: the next request finds the key in debt.
-  ASSERT_EQ(request(gw.address(), "POST", "/api/generate", generate_body("llama3:8b", 40), metered).status, 200);
+  ASSERT_EQ(http_request(gw.address(), "POST", "/api/generate", generate_body("llama3:8b", 40), metered).status, 200);
   // The charge lands just after the last byte is relayed, so a request racing it may still pass (and add
   // its own token); none may pass once it has landed.
-  Response r;
+  HttpResponse r;
   int raced = 0;
-  ASSERT_TRUE(wait_until([&] {
-    r = request(gw.address(), "POST", "/api/generate", generate_body("llama3:8b", 1), metered);
+  ASSERT_TRUE(poll_until([&] {
+    r = http_request(gw.address(), "POST", "/api/generate", generate_body("llama3:8b", 1), metered);
     raced += r.status == 200 ? 1 : 0;
     return r.status == 429;
   }));
@@ -149,18 +159,18 @@ TEST(SecurityGateway, PerAddressLimitBelievesOnlyTrustedProxies) {
   ASSERT_TRUE(wait_ready(trusting.server));
   ASSERT_TRUE(wait_ready(plain.server));
   const std::string body = generate_body("llama3:8b", 1);
-  auto from = [](const char* ip) { return std::map<std::string, std::string>{{"X-Forwarded-For", ip}}; };
+  auto from = [](const char* ip) { return Headers{{"X-Forwarded-For", ip}}; };
   // Behind a trusted proxy each forwarded client has its own bucket.
   for (const char* ip : {"198.51.100.1", "198.51.100.1", "198.51.100.2", "198.51.100.2"}) {
-    EXPECT_EQ(request(trusting.address(), "POST", "/api/generate", body, from(ip)).status, 200) << ip;
+    EXPECT_EQ(http_request(trusting.address(), "POST", "/api/generate", body, from(ip)).status, 200) << ip;
   }
-  const auto r = request(trusting.address(), "POST", "/api/generate", body, from("198.51.100.1"));
+  const auto r = http_request(trusting.address(), "POST", "/api/generate", body, from("198.51.100.1"));
   EXPECT_EQ(r.status, 429);
   EXPECT_EQ(parse_json(r.body).at("error").as_string(), "too many requests from this client address");
   // An untrusted peer's X-Forwarded-For is ignored: varying it does not escape the limit.
-  EXPECT_EQ(request(plain.address(), "POST", "/api/generate", body, from("203.0.113.1")).status, 200);
-  EXPECT_EQ(request(plain.address(), "POST", "/api/generate", body, from("203.0.113.2")).status, 200);
-  EXPECT_EQ(request(plain.address(), "POST", "/api/generate", body, from("203.0.113.3")).status, 429);
+  EXPECT_EQ(http_request(plain.address(), "POST", "/api/generate", body, from("203.0.113.1")).status, 200);
+  EXPECT_EQ(http_request(plain.address(), "POST", "/api/generate", body, from("203.0.113.2")).status, 200);
+  EXPECT_EQ(http_request(plain.address(), "POST", "/api/generate", body, from("203.0.113.3")).status, 429);
   EXPECT_EQ(stat(sim, "requests"), 6);
 }
 
@@ -171,26 +181,26 @@ TEST(SecurityGateway, ConnectionCapPerAddress) {
   // The readiness probes' connections are closed, but the gateway may not have seen those closes yet
   // (slow under ASan): until it has, one of two new connections can still be over the cap. So both are
   // retried together until a request on each proves both were accepted and are held open (keep-alive).
-  std::optional<Client> a;
-  std::optional<Client> b;
-  ASSERT_TRUE(wait_until([&] {
+  std::optional<HttpConnection> a;
+  std::optional<HttpConnection> b;
+  ASSERT_TRUE(poll_until([&] {
     try {
       a.emplace(gw.address());
       b.emplace(gw.address());
-      return a->send("GET", "/api/version").status == 200 && b->send("GET", "/api/version").status == 200;
+      return a->request("GET", "/api/version").status == 200 && b->request("GET", "/api/version").status == 200;
     } catch (const std::exception&) {
       a.reset();
       b.reset();
       return false;
     }
   }));
-  Client c(gw.address());
-  EXPECT_TRUE(c.closed_by_peer());
+  HttpConnection c(gw.address());
+  EXPECT_TRUE(c.peer_closed());
   a->close();
   // The slot comes back once the gateway has seen the close.
-  EXPECT_TRUE(wait_until([&] {
+  EXPECT_TRUE(poll_until([&] {
     try {
-      return request(gw.address(), "GET", "/api/version").status == 200;
+      return http_request(gw.address(), "GET", "/api/version").status == 200;
     } catch (const std::exception&) {
       return false;
     }
@@ -200,12 +210,12 @@ TEST(SecurityGateway, ConnectionCapPerAddress) {
 TEST(SecurityGateway, SlowHeadGets408) {
   auto sim = start_sim({"llama3:8b=1GB"});
   Gateway gw("listen: 127.0.0.1:0\nthreads: 1\n" + pools(sim) + "timeouts:\n  client_header: 300ms\n");
-  Client c(gw.address());
-  c.write_raw("POST /api/generate HTTP/1.1\r\nHost: x\r\n");  // and never the rest (slowloris)
-  const std::string answer = c.read_all();
+  HttpConnection c(gw.address());
+  c.send_raw("POST /api/generate HTTP/1.1\r\nHost: x\r\n");  // and never the rest (slowloris)
+  const std::string answer = c.read_until_close();
   EXPECT_TRUE(answer.starts_with("HTTP/1.1 408 ")) << answer;
   EXPECT_EQ(stat(sim, "requests"), 0);
 }
 
 }  // namespace
-}  // namespace corral::gwtest
+}  // namespace corral::testing

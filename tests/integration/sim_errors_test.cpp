@@ -4,8 +4,8 @@
 
 #include <boost/json.hpp>
 
-#include "integration/sim_test_util.hpp"
-#include "support/process.hpp"
+#include "support/http_client.hpp"
+#include "support/sim.hpp"
 
 namespace {
 
@@ -15,8 +15,7 @@ namespace json = boost::json;
 class SimErrors : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    sim_ = new Served(start_sim({"--model", "llama3:8b=1GB", "--model", "nomic-embed-text=300MB",
-                                 "--tokens-per-second", "0", "--load-gbps", "1000"}));
+    sim_ = new Server(start_sim({"llama3:8b=1GB", "nomic-embed-text=300MB"}, {"--tokens-per-second", "0"}));
   }
   static void TearDownTestSuite() {
     delete sim_;
@@ -28,9 +27,9 @@ class SimErrors : public ::testing::Test {
     EXPECT_EQ(r.header("Content-Type"), "application/json; charset=utf-8");
     EXPECT_EQ(r.body, "{\"error\":" + json::serialize(json::string(message)) + "}");
   }
-  static Served* sim_;
+  static Server* sim_;
 };
-Served* SimErrors::sim_ = nullptr;
+Server* SimErrors::sim_ = nullptr;
 
 TEST_F(SimErrors, RouterTexts) {
   auto r = http_get(addr(), "/api/nothing");

@@ -14,8 +14,9 @@
 #include <thread>
 #include <vector>
 
-#include "integration/sim_test_util.hpp"
-#include "support/process.hpp"
+#include "support/http_client.hpp"
+#include "support/poll.hpp"
+#include "support/sim.hpp"
 
 namespace {
 
@@ -54,14 +55,13 @@ std::vector<std::string> loaded(const std::string& address) {
 }
 
 TEST(SimScheduling, FullQueueAnswers503WithOllamasBusyTextAndDisconnectsFreeTheirPlaces) {
-  auto sim = start_sim({"--model", "llama3:8b=1GB", "--num-parallel", "1", "--max-queue", "1",
-                        "--tokens-per-second", "20", "--load-gbps", "1000"});
+  auto sim = start_sim({"llama3:8b=1GB"}, {"--num-parallel", "1", "--max-queue", "1", "--tokens-per-second", "20"});
   const auto& a = sim.address;
   HttpConnection running(a);
   ASSERT_NO_FATAL_FAILURE(hold_slot(running, "llama3:8b"));
   HttpConnection queued(a);
   send_only(queued, long_generate("llama3:8b"));
-  ASSERT_TRUE(eventually([&] { return stat(a, "queued") == 1; }));
+  ASSERT_TRUE(poll_until([&] { return stat(a, "queued") == 1; }));
 
   const auto busy = http_post(a, "/api/generate", R"({"model":"llama3:8b","prompt":"x"})");
   EXPECT_EQ(busy.status, 503);
@@ -73,18 +73,18 @@ TEST(SimScheduling, FullQueueAnswers503WithOllamasBusyTextAndDisconnectsFreeThei
 
   // A waiting client that leaves gives its place in the queue back at once.
   queued.close();
-  ASSERT_TRUE(eventually([&] { return stat(a, "cancelled") == 1 && stat(a, "queued") == 0; }));
+  ASSERT_TRUE(poll_until([&] { return stat(a, "cancelled") == 1 && stat(a, "queued") == 0; }));
   HttpConnection next(a);
   send_only(next, long_generate("llama3:8b"));
-  ASSERT_TRUE(eventually([&] { return stat(a, "queued") == 1; }));
+  ASSERT_TRUE(poll_until([&] { return stat(a, "queued") == 1; }));
   EXPECT_EQ(stat(a, "rejected_busy"), 2);
 
   // The running client leaves: its generation stops and the waiting request takes the slot.
   running.close();
-  ASSERT_TRUE(eventually([&] { return stat(a, "cancelled") == 2 && stat(a, "queued") == 0; }));
+  ASSERT_TRUE(poll_until([&] { return stat(a, "cancelled") == 2 && stat(a, "queued") == 0; }));
   EXPECT_EQ(stat(a, "active"), 1);
   next.close();
-  ASSERT_TRUE(eventually([&] { return stat(a, "cancelled") == 3 && stat(a, "active") == 0; }));
+  ASSERT_TRUE(poll_until([&] { return stat(a, "cancelled") == 3 && stat(a, "active") == 0; }));
 
   const auto ok = http_post(a, "/api/generate", R"({"model":"llama3:8b","prompt":"x","stream":false,"options":{"num_predict":1}})");
   EXPECT_EQ(ok.status, 200) << ok.body;
@@ -93,8 +93,7 @@ TEST(SimScheduling, FullQueueAnswers503WithOllamasBusyTextAndDisconnectsFreeThei
 
 TEST(SimScheduling, IdleModelIsEvictedUnderVramPressureButAModelInUseIsNot) {
   // 3 GB of VRAM holds one of the two 2 GB models.
-  auto sim = start_sim({"--model", "a:1b=2GB", "--model", "b:1b=2GB", "--vram", "3GB", "--tokens-per-second", "20",
-                        "--load-gbps", "1000"});
+  auto sim = start_sim({"a:1b=2GB", "b:1b=2GB"}, {"--vram", "3GB", "--tokens-per-second", "20"});
   const auto& addr = sim.address;
   const std::string quick_a = R"({"model":"a:1b","prompt":"x","stream":false,"options":{"num_predict":1}})";
   const std::string quick_b = R"({"model":"b:1b","prompt":"x","stream":false,"options":{"num_predict":1}})";
@@ -115,21 +114,20 @@ TEST(SimScheduling, IdleModelIsEvictedUnderVramPressureButAModelInUseIsNot) {
   ASSERT_NO_FATAL_FAILURE(hold_slot(holder, "b:1b"));
   HttpConnection waiter(addr);
   send_only(waiter, quick_a);
-  ASSERT_TRUE(eventually([&] { return stat(addr, "queued") == 1; }));
+  ASSERT_TRUE(poll_until([&] { return stat(addr, "queued") == 1; }));
   EXPECT_EQ(loaded(addr), std::vector<std::string>{"b:1b"});
   EXPECT_EQ(stat(addr, "evictions"), 1);
 
   holder.close();
-  ASSERT_TRUE(eventually([&] { return stat(addr, "evictions") == 2 && stat(addr, "queued") == 0; }));
-  ASSERT_TRUE(eventually([&] { return loaded(addr) == std::vector<std::string>{"a:1b"}; }));
+  ASSERT_TRUE(poll_until([&] { return stat(addr, "evictions") == 2 && stat(addr, "queued") == 0; }));
+  ASSERT_TRUE(poll_until([&] { return loaded(addr) == std::vector<std::string>{"a:1b"}; }));
   EXPECT_EQ(stat(addr, "loads"), 3);
   EXPECT_LE(stat(addr, "vram_used"), 3'000'000'000);
 }
 
 TEST(SimScheduling, ColdLoadTakesSizeOverLoadSpeedAndShowsInLoadDuration) {
   // 10 GB/s: the 2 GB model loads in 200 ms, the 500 MB one in 50 ms; a warm model needs no load.
-  auto sim = start_sim({"--model", "big:1b=2GB", "--model", "small:1b=500MB", "--load-gbps", "10",
-                        "--tokens-per-second", "0"});
+  auto sim = start_sim({"big:1b=2GB", "small:1b=500MB"}, {"--load-gbps", "10", "--tokens-per-second", "0"});
   auto load_ns = [&](std::string_view model) {
     const auto r = http_post(sim.address, "/api/generate",
                              R"({"model":")" + std::string(model) + R"(","prompt":"x","stream":false,"options":{"num_predict":1}})");
@@ -147,17 +145,17 @@ TEST(SimScheduling, ColdLoadTakesSizeOverLoadSpeedAndShowsInLoadDuration) {
 
 TEST(SimScheduling, DisconnectDuringALoadAbortsTheLoadAndFreesItsMemory) {
   // A 100 s load: it is certainly still running when the client leaves.
-  auto sim = start_sim({"--model", "huge:1b=100GB", "--vram", "200GB", "--load-gbps", "1"});
+  auto sim = start_sim({"huge:1b=100GB"}, {"--vram", "200GB", "--load-gbps", "1"});
   const auto& a = sim.address;
   HttpConnection c(a);
   send_only(c, R"({"model":"huge:1b","prompt":"x"})");
-  ASSERT_TRUE(eventually([&] {
+  ASSERT_TRUE(poll_until([&] {
     const auto stats = sim_stats(a);
     return !stats.at("loading").as_array().empty();
   }));
   EXPECT_EQ(stat(a, "vram_used"), 100'000'000'000);
   c.close();
-  ASSERT_TRUE(eventually([&] { return stat(a, "load_aborts") == 1 && stat(a, "cancelled") == 1; }));
+  ASSERT_TRUE(poll_until([&] { return stat(a, "load_aborts") == 1 && stat(a, "cancelled") == 1; }));
   EXPECT_EQ(stat(a, "vram_used"), 0);
   EXPECT_EQ(stat(a, "loads"), 0);
   EXPECT_EQ(stat(a, "active"), 0);
@@ -167,8 +165,7 @@ TEST(SimScheduling, DisconnectDuringALoadAbortsTheLoadAndFreesItsMemory) {
 TEST(SimScheduling, SlotWaitShowsInTotalDurationButNotInLoadDuration) {
   // Like Ollama: load_duration ends when the request has a resident runner; waiting for one of its
   // parallel slots comes after. The wait is made at least 1 s long, which is the bound asserted.
-  auto sim = start_sim({"--model", "llama3:8b=1GB", "--num-parallel", "1", "--tokens-per-second", "20",
-                        "--load-gbps", "1000"});
+  auto sim = start_sim({"llama3:8b=1GB"}, {"--num-parallel", "1", "--tokens-per-second", "20"});
   const auto& a = sim.address;
   const std::string quick = R"({"model":"llama3:8b","prompt":"x","stream":false,"options":{"num_predict":1}})";
   ASSERT_EQ(http_post(a, "/api/generate", quick).status, 200);  // resident from now on
@@ -176,7 +173,7 @@ TEST(SimScheduling, SlotWaitShowsInTotalDurationButNotInLoadDuration) {
   ASSERT_NO_FATAL_FAILURE(hold_slot(holder, "llama3:8b"));
   HttpConnection waiting(a);
   send_only(waiting, quick, true);
-  ASSERT_TRUE(eventually([&] { return stat(a, "queued") == 1; }));
+  ASSERT_TRUE(poll_until([&] { return stat(a, "queued") == 1; }));
   std::this_thread::sleep_for(std::chrono::seconds(1));
   holder.close();
 
@@ -189,8 +186,7 @@ TEST(SimScheduling, SlotWaitShowsInTotalDurationButNotInLoadDuration) {
 
 TEST(SimScheduling, KeepAliveExpiryAndTheLoadAndUnloadCommandsShowInPs) {
   // The default keep-alive is long: the expiry timer waits on it and must re-arm for a shorter one.
-  auto sim = start_sim({"--model", "llama3:8b=1GB", "--keep-alive", "1h", "--tokens-per-second", "0",
-                        "--load-gbps", "1000"});
+  auto sim = start_sim({"llama3:8b=1GB"}, {"--keep-alive", "1h", "--tokens-per-second", "0"});
   const auto& addr = sim.address;
   auto command = [&](std::string_view keep_alive) {
     const auto r = http_post(addr, "/api/generate",
@@ -202,7 +198,7 @@ TEST(SimScheduling, KeepAliveExpiryAndTheLoadAndUnloadCommandsShowInPs) {
 
   EXPECT_EQ(command(R"("300ms")"), "load");
   ASSERT_EQ(ps_models().size(), 1u);
-  ASSERT_TRUE(eventually([&] { return ps_models().empty(); }));
+  ASSERT_TRUE(poll_until([&] { return ps_models().empty(); }));
   EXPECT_EQ(stat(addr, "unloads"), 1);
 
   // Negative = forever: Ollama shows an expiry about 292 years away.
@@ -214,7 +210,7 @@ TEST(SimScheduling, KeepAliveExpiryAndTheLoadAndUnloadCommandsShowInPs) {
 
   // keep_alive 0 with an empty prompt unloads even a pinned model.
   EXPECT_EQ(command("0"), "unload");
-  ASSERT_TRUE(eventually([&] { return ps_models().empty(); }));
+  ASSERT_TRUE(poll_until([&] { return ps_models().empty(); }));
   EXPECT_EQ(stat(addr, "unloads"), 2);
   EXPECT_EQ(stat(addr, "loads"), 2);
 }

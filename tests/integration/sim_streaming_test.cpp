@@ -5,16 +5,15 @@
 #include <boost/json.hpp>
 
 #include "support/http_client.hpp"
-#include "support/process.hpp"
+#include "support/sim.hpp"
 
 namespace {
 
 using namespace corral::testing;
 namespace json = boost::json;
 
-Served fast_sim() {
-  return start_sim({"--model", "llama3:8b=4.7GB", "--model", "qwen2:0.5b=400MB", "--tokens-per-second", "2000",
-                    "--load-gbps", "1000", "--seed", "7"});
+Server fast_sim() {
+  return start_sim({"llama3:8b=4.7GB", "qwen2:0.5b=400MB"}, {"--tokens-per-second", "2000", "--seed", "7"});
 }
 
 TEST(SimStreaming, GenerateStreamsOneTokenPerChunkThenDone) {

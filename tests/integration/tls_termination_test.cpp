@@ -2,21 +2,40 @@
 // real TLS client (Boost.Asio ssl over OpenSSL) that verifies it: requests reach the simulator through
 // TLS, old protocol versions and plain HTTP are refused without harm, and SIGHUP picks up a rotated
 // certificate for new connections.
+#include <sys/socket.h>
+
+#include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <atomic>
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
 
-#include "integration/gateway_harness.hpp"
-#include "integration/test_cert.hpp"
+#include <gtest/gtest.h>
 
-namespace corral::gwtest {
+#include "support/http_client.hpp"
+#include "support/poll.hpp"
+#include "support/process.hpp"
+#include "support/sim.hpp"
+#include "support/test_cert.hpp"
+#include "support/text_file.hpp"
+
+namespace corral::testing {
 namespace {
 
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
 namespace ssl = boost::asio::ssl;
+using tcp = asio::ip::tcp;
 
 struct TlsResult {
   bool handshake_ok = false;
@@ -41,7 +60,7 @@ TlsResult https(const std::string& address, const std::string& ca, const std::st
   const auto colon = address.rfind(':');
   s.next_layer().connect(tcp::endpoint(asio::ip::make_address(address.substr(0, colon)),
                                        static_cast<unsigned short>(std::stoi(address.substr(colon + 1)))));
-  timeval tv{static_cast<long>(kDeadline.count()), 0};
+  timeval tv{static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(kDeadline).count()), 0};
   setsockopt(s.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   TlsResult r;
   boost::system::error_code ec;
@@ -72,7 +91,7 @@ TlsResult https(const std::string& address, const std::string& ca, const std::st
 
 // Until the TLS listener of `gw` answers /readyz with 200 over a handshake that trusts `cert`.
 bool wait_https_ready(const Server& gw, const std::string& cert) {
-  return wait_until([&] {
+  return poll_until([&] {
     try {
       return https(gw.address, cert, "GET", "/readyz").status == 200;
     } catch (const std::exception&) {
@@ -100,15 +119,15 @@ TEST(TlsTermination, ServesVerifiedTlsRefusesOldProtocolsAndRotatesOnSighup) {
   EXPECT_TRUE(https(gw.address, one.cert, "GET", "/api/version", {}, TLS1_2_VERSION).handshake_ok);
   EXPECT_FALSE(https(gw.address, one.cert, "GET", "/api/version", {}, TLS1_1_VERSION).handshake_ok);
   // Plain HTTP on the TLS port: the handshake fails, the connection closes, nothing is forwarded.
-  Client plain(gw.address);
-  plain.write_raw("GET /api/version HTTP/1.1\r\nHost: x\r\n\r\n");
-  EXPECT_EQ(plain.read_all().find("HTTP/1.1 200"), std::string::npos);
+  HttpConnection plain(gw.address);
+  plain.send_raw("GET /api/version HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(plain.read_until_close().find("HTTP/1.1 200"), std::string::npos);
 
   // Rotation: the same paths get the second certificate; SIGHUP reloads; new connections see it.
   std::filesystem::copy_file(two.cert, one.cert, std::filesystem::copy_options::overwrite_existing);
   std::filesystem::copy_file(two.key, one.key, std::filesystem::copy_options::overwrite_existing);
   gw.process->signal(SIGHUP);
-  ASSERT_TRUE(wait_until([&] { return https(gw.address, two.cert, "GET", "/api/version").peer_cn == "corral-two"; }));
+  ASSERT_TRUE(poll_until([&] { return https(gw.address, two.cert, "GET", "/api/version").peer_cn == "corral-two"; }));
   EXPECT_EQ(https(gw.address, two.cert, "POST", "/api/generate", generate_body("llama3:8b", 1)).status, 200);
   EXPECT_EQ(stat(sim, "requests"), 2);
 }
@@ -185,4 +204,4 @@ TEST(TlsTermination, UpstreamLearnsTheClientUsedTls) {
 }
 
 }  // namespace
-}  // namespace corral::gwtest
+}  // namespace corral::testing

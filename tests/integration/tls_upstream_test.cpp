@@ -2,10 +2,20 @@
 // TLS in front of it stands in for an HTTPS worker (certificate made at test time). The gateway under test
 // reaches it for health checks, model polling and proxied requests, verifies the certificate against
 // `tls_ca`, refuses one the system store does not trust, and takes any with `tls_verify: false`.
-#include "integration/gateway_harness.hpp"
-#include "integration/test_cert.hpp"
+#include <chrono>
+#include <string>
 
-namespace corral::gwtest {
+#include <gtest/gtest.h>
+
+#include "support/fleet.hpp"
+#include "support/http_client.hpp"
+#include "support/poll.hpp"
+#include "support/process.hpp"
+#include "support/sim.hpp"
+#include "support/test_cert.hpp"
+#include "support/text_file.hpp"
+
+namespace corral::testing {
 namespace {
 
 // sim <- TLS-terminating gateway (the "worker"): returns the worker's HOST:PORT through `worker`.
@@ -31,17 +41,17 @@ TEST(TlsUpstream, VerifiedTlsToTheWorkerCarriesChecksPollsAndRequests) {
   Server gw({"serve", "-c", gateway_config(w, "        tls_ca: " + c.cert + "\n")});
   ASSERT_TRUE(wait_ready(gw));  // health checks and the /api/tags poll went through TLS
   for (int i = 0; i < 3; ++i) {  // on one pooled TLS connection or several: each answer is whole
-    const auto r = request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 3));
+    const auto r = http_request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 3));
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_NE(r.body.find("\"done\":true"), std::string::npos) << r.body;
   }
-  Client streaming(gw.address);
-  ASSERT_EQ(streaming.start_stream("POST", "/api/generate", generate_body("llama3:8b", 5, true)), 200);
+  HttpConnection streaming(gw.address);
+  ASSERT_EQ(streaming.start("POST", "/api/generate", generate_body("llama3:8b", 5, true)).status, 200);
   int lines = 0;
   while (auto line = streaming.next_line()) ++lines;
   EXPECT_EQ(lines, 6);  // five tokens and the final object
   EXPECT_EQ(stat(w.sim, "requests"), 4);
-  const auto tags = request(gw.address, "GET", "/api/tags");
+  const auto tags = http_request(gw.address, "GET", "/api/tags");
   EXPECT_NE(tags.body.find("llama3:8b"), std::string::npos) << tags.body;
 }
 
@@ -50,24 +60,23 @@ TEST(TlsUpstream, AnUntrustedCertificateIsRefusedUnlessVerificationIsOff) {
   TlsWorker w(c);
   {
     Server strict({"serve", "-c", gateway_config(w, "")});  // system CA store: does not know the test CA
-    const auto r = request(strict.address, "POST", "/api/generate", generate_body("llama3:8b", 1));
+    const auto r = http_request(strict.address, "POST", "/api/generate", generate_body("llama3:8b", 1));
     EXPECT_EQ(r.status, 502) << r.body;  // the handshake fails like a refused connection
-    ASSERT_TRUE(wait_until([&] {  // and so do the health checks
-      const auto s = parse_json(request(strict.address, "GET", "/corral/api/status").body);
+    ASSERT_TRUE(poll_until([&] {  // and so do the health checks
+      const auto s = parse_json(http_request(strict.address, "GET", "/corral/api/status").body);
       return s.at("workers").as_array().at(0).at("health").as_string() == "unhealthy";
     }));
     EXPECT_EQ(stat(w.sim, "requests"), 0);  // nothing went through the refused handshake
   }
   Server lax({"serve", "-c", gateway_config(w, "        tls_verify: false\n")});
   ASSERT_TRUE(wait_ready(lax));
-  EXPECT_EQ(request(lax.address, "POST", "/api/generate", generate_body("llama3:8b", 1)).status, 200);
+  EXPECT_EQ(http_request(lax.address, "POST", "/api/generate", generate_body("llama3:8b", 1)).status, 200);
   EXPECT_EQ(stat(w.sim, "requests"), 1);
 }
 
 TEST(TlsUpstream, TlsKeysNeedAnHttpsUrlAndAReadableCa) {
   const auto check = [](const std::string& backend) {
-    Process p({"check-config", "-c", write_temp("pools:\n  - name: p\n    backends:\n" + backend)});
-    return p.wait();
+    return run_corral({"check-config", "-c", write_temp("pools:\n  - name: p\n    backends:\n" + backend)}).exit_code;
   };
   EXPECT_EQ(check("      - url: https://127.0.0.1:1\n        tls_verify: false\n"), 0);
   EXPECT_EQ(check("      - url: http://127.0.0.1:1\n        tls_verify: false\n"), 1);
@@ -75,4 +84,4 @@ TEST(TlsUpstream, TlsKeysNeedAnHttpsUrlAndAReadableCa) {
 }
 
 }  // namespace
-}  // namespace corral::gwtest
+}  // namespace corral::testing

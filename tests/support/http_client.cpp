@@ -111,15 +111,21 @@ bool HttpConnection::fill(bool throw_on_timeout) {
   return true;
 }
 
-std::string HttpConnection::take_line_raw() {
+std::optional<std::string> HttpConnection::take_line() {
   for (;;) {
     if (const auto nl = in_.find("\r\n"); nl != std::string::npos) {
       std::string line = in_.substr(0, nl);
       in_.erase(0, nl + 2);
       return line;
     }
-    if (!fill()) throw std::runtime_error("connection closed inside the response head");
+    if (!fill()) return std::nullopt;
   }
+}
+
+std::string HttpConnection::take_head_line() {
+  auto line = take_line();
+  if (!line) throw std::runtime_error("connection closed inside the response head");
+  return *line;
 }
 
 void HttpConnection::send_request(std::string_view method, std::string_view target, std::string_view body,
@@ -128,14 +134,18 @@ void HttpConnection::send_request(std::string_view method, std::string_view targ
   req.append(method).append(" ").append(target).append(" HTTP/1.1\r\n");
   bool has_host = false;
   bool has_length = false;
+  bool has_type = false;
   for (const auto& h : headers) {
     has_host = has_host || iequals(h.name, "host");
     has_length = has_length || iequals(h.name, "content-length") || iequals(h.name, "transfer-encoding");
+    has_type = has_type || iequals(h.name, "content-type");
     req.append(h.name).append(": ").append(h.value).append("\r\n");
   }
   if (!has_host) req.append("Host: ").append(host_).append("\r\n");
-  if (!has_length && (!body.empty() || method == "POST" || method == "PUT")) {
-    req.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+  if (!body.empty() || method == "POST" || method == "PUT") {
+    // What Ollama's clients send; Ollama and Corral do not require it.
+    if (!has_type) req.append("Content-Type: application/json\r\n");
+    if (!has_length) req.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
   }
   req.append("\r\n").append(body);
   head_request_ = method == "HEAD";
@@ -144,23 +154,32 @@ void HttpConnection::send_request(std::string_view method, std::string_view targ
 
 void HttpConnection::read_head(HttpResponse& out) {
   for (;;) {
-    const std::string status_line = take_line_raw();
+    const std::string status_line = take_head_line();
     if (status_line.size() < 12 || status_line.compare(0, 5, "HTTP/") != 0) {
       throw std::runtime_error("bad status line: " + status_line);
     }
     out = HttpResponse{};
     out.status = std::stoi(status_line.substr(9, 3));
     out.reason = status_line.size() > 13 ? status_line.substr(13) : "";
-    for (std::string line = take_line_raw(); !line.empty(); line = take_line_raw()) {
+    for (std::string line = take_head_line(); !line.empty(); line = take_head_line()) {
       const auto colon = line.find(':');
       std::string value = colon == std::string::npos ? "" : line.substr(colon + 1);
       while (!value.empty() && value.front() == ' ') value.erase(0, 1);
       out.headers.push_back({line.substr(0, colon), value});
     }
-    if (out.status != 100) break;  // skip "100 Continue"
+    if (out.status != 100) {
+      std::string connection = out.header("Connection");
+      for (auto& c : connection) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out.keep_alive = status_line.compare(0, 8, "HTTP/1.0") == 0
+                           ? connection.find("keep-alive") != std::string::npos
+                           : connection.find("close") == std::string::npos;
+      break;
+    }
+    // skip "100 Continue"
   }
   decoded_.clear();
   body_done_ = false;
+  cut_ = false;
   if (head_request_ || out.status == 204 || out.status == 304) {
     framing_ = Framing::kNone;
     body_done_ = true;
@@ -176,12 +195,16 @@ void HttpConnection::read_head(HttpResponse& out) {
   }
 }
 
+// The next piece of body. EOF before the end of a framed body sets cut_ and ends the body there.
 std::optional<std::string> HttpConnection::read_body_piece() {
-  if (body_done_) return std::nullopt;
+  if (body_done_ || cut_) return std::nullopt;
   switch (framing_) {
     case Framing::kLength: {
       while (in_.empty()) {
-        if (!fill()) throw std::runtime_error("connection closed inside a Content-Length body");
+        if (!fill()) {
+          cut_ = true;
+          return std::nullopt;
+        }
       }
       const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, in_.size()));
       std::string piece = in_.substr(0, n);
@@ -191,16 +214,23 @@ std::optional<std::string> HttpConnection::read_body_piece() {
       return piece;
     }
     case Framing::kChunked: {
-      const std::string size_line = take_line_raw();
-      const std::uint64_t size = std::stoull(size_line, nullptr, 16);
+      const auto size_line = take_line();
+      if (!size_line) {
+        cut_ = true;
+        return std::nullopt;
+      }
+      const std::uint64_t size = std::stoull(*size_line, nullptr, 16);
       if (size == 0) {
-        while (!take_line_raw().empty()) {
+        for (auto trailer = take_line(); trailer && !trailer->empty(); trailer = take_line()) {
         }
         body_done_ = true;
         return std::nullopt;
       }
       while (in_.size() < size + 2) {
-        if (!fill()) throw std::runtime_error("connection closed inside a chunk");
+        if (!fill()) {
+          cut_ = true;  // a partial chunk is not handed out
+          return std::nullopt;
+        }
       }
       std::string piece = in_.substr(0, size);
       in_.erase(0, size + 2);
@@ -221,6 +251,11 @@ std::optional<std::string> HttpConnection::read_body_piece() {
   return std::nullopt;
 }
 
+void HttpConnection::read_whole_body(HttpResponse& r) {
+  while (auto piece = read_body_piece()) r.body += *piece;
+  if (cut_) throw std::runtime_error("connection closed inside the response body");
+}
+
 HttpResponse HttpConnection::start(std::string_view method, std::string_view target, std::string_view body,
                                    const Headers& headers) {
   send_request(method, target, body, headers);
@@ -232,7 +267,15 @@ HttpResponse HttpConnection::start(std::string_view method, std::string_view tar
 HttpResponse HttpConnection::request(std::string_view method, std::string_view target, std::string_view body,
                                      const Headers& headers) {
   HttpResponse r = start(method, target, body, headers);
-  while (auto piece = read_body_piece()) r.body += *piece;
+  read_whole_body(r);
+  return r;
+}
+
+HttpResponse HttpConnection::read_response() {
+  head_request_ = false;
+  HttpResponse r;
+  read_head(r);
+  read_whole_body(r);
   return r;
 }
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +14,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+extern char** environ;
 
 namespace corral::testing {
 namespace {
@@ -25,41 +28,59 @@ int decode_status(int status) {
   return -1;
 }
 
+bool verbose() { return std::getenv("CORRAL_TEST_VERBOSE") != nullptr; }
+
 }  // namespace
 
-Process::Process(std::string binary, std::vector<std::string> args) {
-  char path[] = "/tmp/corral-test-stderr-XXXXXX";
-  const int err_fd = mkstemp(path);
-  if (err_fd < 0) throw std::runtime_error("mkstemp failed");
-  stderr_path_ = path;
+Process::Process(std::string binary, std::vector<std::string> args, std::vector<std::string> extra_env) {
+  int err_fd = -1;
+  if (!verbose()) {
+    char path[] = "/tmp/corral-test-stderr-XXXXXX";
+    err_fd = mkostemp(path, O_CLOEXEC);  // dup2'd for this child only, never inherited
+    if (err_fd < 0) throw std::runtime_error("mkstemp failed");
+    stderr_path_ = path;
+  }
   int out[2];
   if (pipe2(out, O_CLOEXEC) != 0) {
-    close(err_fd);
+    if (err_fd >= 0) close(err_fd);
     throw std::runtime_error("pipe failed");
   }
-  std::vector<std::string> argv_store;
-  argv_store.push_back(binary);
+  std::vector<std::string> argv_store{binary};
   for (auto& a : args) argv_store.push_back(std::move(a));
   std::vector<char*> argv;
   for (auto& a : argv_store) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::string> env_store(std::move(extra_env));
+  for (char** e = environ; *e != nullptr; ++e) env_store.emplace_back(*e);
+  std::vector<char*> envp;
+  for (auto& e : env_store) envp.push_back(e.data());
+  envp.push_back(nullptr);
 
-  pid_ = fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
-  if (pid_ == 0) {
-    dup2(out[1], STDOUT_FILENO);
-    dup2(err_fd, STDERR_FILENO);
-    execv(binary.c_str(), argv.data());
-    std::fprintf(stderr, "exec %s: %s\n", binary.c_str(), std::strerror(errno));
-    _exit(127);
-  }
+  // posix_spawn, not fork: the test process has threads and, under ASan, a large address space.
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+  if (err_fd >= 0) posix_spawn_file_actions_adddup2(&fa, err_fd, STDERR_FILENO);
+  const int rc = posix_spawn(&pid_, binary.c_str(), &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
   close(out[1]);
-  close(err_fd);
+  if (err_fd >= 0) close(err_fd);
+  if (rc != 0) {
+    close(out[0]);
+    if (!stderr_path_.empty()) unlink(stderr_path_.c_str());
+    pid_ = -1;
+    throw std::runtime_error("spawn " + binary + ": " + std::strerror(rc));
+  }
   stdout_fd_ = out[0];
 }
 
 Process::~Process() {
-  stop();
+  if (pid_ > 0 && !exit_status_) {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
   if (stdout_fd_ >= 0) close(stdout_fd_);
   if (!stderr_path_.empty()) unlink(stderr_path_.c_str());
 }
@@ -85,8 +106,14 @@ std::optional<std::string> Process::read_line(std::chrono::milliseconds deadline
   }
 }
 
+std::string Process::line() {
+  auto l = read_line();
+  if (!l) throw std::runtime_error("no stdout line from the child; its stderr:\n" + stderr_text());
+  return *l;
+}
+
 void Process::signal(int sig) const {
-  if (pid_ > 0) ::kill(pid_, sig);
+  if (pid_ > 0 && !exit_status_) ::kill(pid_, sig);
 }
 
 std::optional<int> Process::wait(std::chrono::milliseconds deadline) {
@@ -117,39 +144,49 @@ std::optional<int> Process::stop(std::chrono::milliseconds grace) {
 }
 
 std::string Process::stderr_text() const {
+  if (stderr_path_.empty()) return {};
   std::ifstream in(stderr_path_);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
 
-Served start_corral(std::vector<std::string> args, std::chrono::milliseconds deadline) {
+std::string corral_binary() {
+  const char* env = std::getenv("CORRAL_BINARY");
+  if (env != nullptr && *env != '\0') return env;
 #ifdef CORRAL_BINARY
-  const char* env = std::getenv("CORRAL_BINARY");
-  const std::string binary = env != nullptr && *env != '\0' ? env : CORRAL_BINARY;
+  return CORRAL_BINARY;
 #else
-  const char* env = std::getenv("CORRAL_BINARY");
-  if (env == nullptr) throw std::runtime_error("CORRAL_BINARY is not set");
-  const std::string binary = env;
+  throw std::runtime_error("CORRAL_BINARY is not set");
 #endif
-  Served s;
-  s.process = std::make_unique<Process>(binary, std::move(args));
-  auto line = s.process->read_line(deadline);
-  if (!line || line->find(':') == std::string::npos) {
-    s.process->stop();
-    throw std::runtime_error("corral did not print its address; stderr:\n" + s.process->stderr_text());
-  }
-  s.address = *line;
-  const auto colon = s.address.rfind(':');
-  s.host = s.address.substr(0, colon);
-  s.port = static_cast<std::uint16_t>(std::stoi(s.address.substr(colon + 1)));
-  return s;
 }
 
-Served start_sim(std::vector<std::string> extra) {
-  std::vector<std::string> args{"sim", "--listen", "127.0.0.1:0"};
-  for (auto& a : extra) args.push_back(std::move(a));
-  return start_corral(std::move(args));
+Server::Server(std::vector<std::string> args, std::vector<std::string> extra_env)
+    : process(std::make_unique<Process>(corral_binary(), std::move(args), std::move(extra_env))) {
+  auto line = process->read_line();
+  if (!line || line->find(':') == std::string::npos) {
+    const auto status = process->stop();
+    throw std::runtime_error("corral did not print its address (exit " + (status ? std::to_string(*status) : "?") +
+                             "); stderr:\n" + process->stderr_text());
+  }
+  address = *line;
+  const auto colon = address.rfind(':');
+  host = address.substr(0, colon);
+  port = static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1)));
+}
+
+std::string Server::admin_address() {
+  const std::string l = process->line();
+  if (l.rfind("admin ", 0) != 0) throw std::runtime_error("expected \"admin HOST:PORT\", got: " + l);
+  return l.substr(6);
+}
+
+Finished run_corral(std::vector<std::string> args, std::vector<std::string> extra_env) {
+  Process p(corral_binary(), std::move(args), std::move(extra_env));
+  Finished f;
+  f.exit_code = p.wait().value_or(-1);
+  f.stderr_text = p.stderr_text();
+  return f;
 }
 
 }  // namespace corral::testing
