@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/fleet.hpp"
 #include "support/http_client.hpp"
 #include "support/poll.hpp"
 #include "support/process.hpp"
@@ -66,13 +67,15 @@ TEST(GatewayEjection, NoHealthyWorkerAnswers503AtOnce) {
   auto a = start_sim({"llama3:8b=1GB"});
   auto b = start_sim({"llama3:8b=1GB"});
   Server gw({"serve", "-c", config_for(a, b, "health: {path: /api/version, interval: 100ms, timeout: 200ms, fall: 1, rise: 1}\n")});
+  ASSERT_TRUE(wait_ready(gw));  // both healthy first: a 503 below is the checks' verdict, not the start
   a.process->signal(SIGKILL);
   b.process->signal(SIGKILL);
-  EXPECT_TRUE(poll_until([&] {
-    const auto r = http_request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1));
-    return r.status == 503 && !r.header("retry-after").empty();
-  }));
-  EXPECT_EQ(http_request(gw.address, "GET", "/readyz").status, 503);
+  // The health checks (fall: 1) mark both down, which readiness reports. Only then is the request sent:
+  // refused connects on every worker would also end in a 503, so that alone proves nothing about health.
+  ASSERT_TRUE(poll_until([&] { return http_request(gw.address, "GET", "/readyz").status == 503; }));
+  const auto r = http_request(gw.address, "POST", "/api/generate", generate_body("llama3:8b", 1));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_FALSE(r.header("retry-after").empty());
 }
 
 }  // namespace
