@@ -1,5 +1,5 @@
 // model_aware (the default policy): least expected time to first token. The pick step
-// (proxy/backend_pick) has already filtered the candidates (free slot for the model, fits the VRAM,
+// (placement/model_pick) has already filtered the candidates (free slot for the model, fits the VRAM,
 // single flight and replication rules) and priced each one in Candidate::cost_ns: 0 where the model is
 // loaded, the rest of the load where it is loading, load + eviction cost where it is cold. Among equal
 // costs (every warm backend costs 0), the least loaded by (in-flight + queued) per unit of weight wins, a

@@ -1,15 +1,17 @@
-// Two paths. Requests without a model, management calls and pools with another policy: every eligible
-// backend with a free slot is a candidate (as before model placement existed), pulls also need the
-// backend's pull slot. Inference in a model_aware pool: placement (placement/placement.hpp) prices each
-// backend; warm backends with a free model slot are tried first; a cold backend only when no backend has
-// the model yet or the replication / pass-over rule allows another replica, decided under the pool's
-// load-decision lock and marked "loading" before the lock is dropped, so concurrent picks see the load
-// and join it instead of starting their own (single flight).
+// Two paths, one accept predicate (PickFilter). Requests without a model, management calls and pools with
+// another policy: every accepted backend with a free slot is a candidate (as before model placement
+// existed), pulls also need the backend's pull slot. Inference in a model_aware pool: this file reads the
+// pool into a placement::PoolView and applies what placement::model_pick decides; a decision to start a
+// cold load is applied under the pool's load-decision lock and marked "loading" before the lock is dropped,
+// so concurrent picks see the load and join it instead of starting their own (single flight).
 #include "placement/backend_pick.hpp"
 
+#include <chrono>
+#include <mutex>
 #include <random>
 
 #include "admission/pick_and_reserve.hpp"
+#include "placement/model_pick.hpp"
 #include "placement/placement_view.hpp"
 
 namespace corral::placement {
@@ -45,45 +47,72 @@ lb::PickContext pick_context(const PickInput& in) {
   return ctx;
 }
 
+// The accept predicate of both paths (Pingora's select_with `accept`): whether a member may take this
+// request at all. Backends whose inventory lacks the model are skipped while some eligible backend may
+// have it; when none has it, every backend stays a candidate so the client gets Ollama's own "not found".
+// Management calls come with their backend chosen by the fan-out (management_fanout.hpp): a pull or
+// create adds the model, a copy or delete finds out itself (Ollama's 404), so no inventory filter.
+class PickFilter final {
+ public:
+  PickFilter(const PickInput& in, const upstream::PoolState& pool, std::int64_t now) : in_(in), now_(now) {
+    if (in.model_hash == 0 || routing::fans_out(in.endpoint)) return;
+    for (const auto& m : pool.members) {
+      if (m->eligible(now) && m->backend->catalog.may_have(in.model_hash)) {
+        by_inventory_ = true;
+        return;
+      }
+    }
+  }
+  /// Eligible now, the backend X-Corral-Backend names (when it names one), and the model in its inventory.
+  [[nodiscard]] bool serves(const upstream::PoolMember& m) const {
+    if (!m.eligible(now_)) return false;
+    if (!in_.target_backend.empty() && m.backend->name != in_.target_backend) return false;
+    return !by_inventory_ || m.backend->catalog.may_have(in_.model_hash);
+  }
+  [[nodiscard]] bool tried(std::size_t i) const { return i < in_.tried.size() && in_.tried[i]; }
+  [[nodiscard]] bool accepts(std::size_t i, const upstream::PoolMember& m) const { return !tried(i) && serves(m); }
+
+ private:
+  const PickInput& in_;
+  std::int64_t now_;
+  bool by_inventory_ = false;
+};
+
+// The affinity id of the backend the session was sent to before, while the table remembers it.
+std::optional<std::uint64_t> sticky_id(const PickInput& in, std::int64_t now) {
+  if (!in.session || !in.snapshot->affinity) return std::nullopt;
+  const std::chrono::steady_clock::time_point at{std::chrono::nanoseconds(now)};
+  return in.snapshot->affinity->lookup(*in.session, at);
+}
+
 // The session's sticky backend when it is a candidate and has a slot; else an empty lease.
-admission::Lease sticky_lease(const PickInput& in, admission::PoolQueue& queue, std::span<const lb::Candidate> candidates,
-                              std::span<const std::shared_ptr<admission::Slots>> model_slots) {
-  if (!in.session || !in.snapshot->affinity) return {};
-  const upstream::PoolState& pool = in.snapshot->pools[in.pool];
-  const auto sticky = in.snapshot->affinity->lookup(*in.session, std::chrono::steady_clock::now());
+admission::Lease sticky_lease(const PickInput& in, admission::PoolQueue& queue,
+                              std::span<const lb::Candidate> candidates,
+                              std::span<const std::shared_ptr<admission::Slots>> extra_slots, std::int64_t now) {
+  const auto sticky = sticky_id(in, now);
   if (!sticky) return {};
+  const upstream::PoolState& pool = in.snapshot->pools[in.pool];
   for (const lb::Candidate& c : candidates) {
     if (pool.members[c.backend]->backend->affinity_id != *sticky) continue;
     return queue.try_acquire(c.backend, pool.slots[c.backend],
-                             c.backend < model_slots.size() ? model_slots[c.backend] : nullptr);
+                             c.backend < extra_slots.size() ? extra_slots[c.backend] : nullptr);
   }
   return {};
 }
 
-admission::Lease plain_pick(const PickInput& in, admission::PoolQueue& queue) {
+admission::Lease plain_pick(const PickInput& in, admission::PoolQueue& queue, std::int64_t now) {
   const upstream::PoolState& pool = in.snapshot->pools[in.pool];
-  const std::int64_t now = upstream::steady_ns();
   const bool pull = in.endpoint == routing::Endpoint::kPull;
   // Reused per thread: a pick allocates nothing once the vectors have grown to the pool's size.
   thread_local std::vector<lb::Candidate> candidates;
   thread_local std::vector<std::shared_ptr<admission::Slots>> extra_slots;
   candidates.clear();
   extra_slots.assign(pull ? pool.members.size() : 0, nullptr);
+  const PickFilter filter(in, pool, now);
   bool any_eligible = false;
-  // Backends whose inventory lacks the model are skipped while some eligible backend may have it; when
-  // none has it, every backend stays a candidate so the client gets Ollama's own "not found" answer.
-  // Management calls come with their backend chosen by the fan-out (management_fanout.hpp): a pull or
-  // create adds the model, a copy or delete finds out itself (Ollama's 404). No inventory filter.
-  bool any_has_model = in.model_hash == 0 || routing::fans_out(in.endpoint);
-  for (std::size_t i = 0; i < pool.members.size() && !any_has_model; ++i) {
-    const upstream::PoolMember& m = *pool.members[i];
-    any_has_model = m.eligible(now) && m.backend->catalog.may_have(in.model_hash);
-  }
   for (std::size_t i = 0; i < pool.members.size(); ++i) {
     const upstream::PoolMember& m = *pool.members[i];
-    if ((i < in.tried.size() && in.tried[i]) || !m.eligible(now)) continue;
-    if (!in.target_backend.empty() && m.backend->name != in.target_backend) continue;
-    if (any_has_model && in.model_hash != 0 && !routing::fans_out(in.endpoint) && !m.backend->catalog.may_have(in.model_hash)) continue;
+    if (!filter.accepts(i, m)) continue;
     any_eligible = true;
     const admission::Slots& slots = *m.backend->slots;
     if (!slots.has_free()) continue;
@@ -97,44 +126,70 @@ admission::Lease plain_pick(const PickInput& in, admission::PoolQueue& queue) {
   }
   if (!any_eligible) return admission::Lease::none_eligible();
   if (candidates.empty()) return {};
-  if (auto lease = sticky_lease(in, queue, candidates, extra_slots)) return lease;
+  if (auto lease = sticky_lease(in, queue, candidates, extra_slots, now)) return lease;
   return admission::pick_and_reserve(queue, *pool.policy, candidates, pool.slots, pick_context(in), extra_slots);
 }
 
-struct MemberView {
-  std::shared_ptr<upstream::ModelState> state;
-  std::shared_ptr<const upstream::ModelCatalog::Table> table;  // keeps the residents' states alive
-  placement::Assessment assessment;
+// The model-aware pick's buffers, reused per thread: a pick allocates nothing once they have grown to the
+// pool's size. Beside the pure view: each member's model slot counter (the lease takes one) and the model
+// table its residents' tags index (a load forgets the residents it evicts).
+struct ModelPickBuffers {
+  std::vector<MemberView> members;
+  std::vector<Resident> residents;
+  std::vector<lb::Candidate> scratch;
+  std::vector<std::shared_ptr<admission::Slots>> model_slots;
+  std::vector<std::shared_ptr<const upstream::ModelCatalog::Table>> tables;
 };
 
-MemberView view_member(const PickInput& in, std::size_t i, std::int64_t now, bool passed_over,
-                       std::vector<placement::Resident>& residents) {
+// Member `i`'s facts into buf.members[i]. Creates the model's state there on first sight and sets its slot
+// limit from the backend's num_parallel. The claim table is read only for members the request may still
+// take (it locks while any claim stands).
+void read_member(const PickInput& in, admission::PoolQueue& queue, std::size_t i, bool tried,
+                 std::optional<std::uint64_t> sticky, ModelPickBuffers& buf) {
   const upstream::Snapshot& snap = *in.snapshot;
   const upstream::PoolState& pool = snap.pools[in.pool];
   const upstream::PoolMember& m = *pool.members[i];
   const config::BackendConfig& bc = pool.config->backends[i];
-  MemberView v;
-  v.state = m.backend->catalog.state(in.model_hash, in.model_key);
-  v.state->slots->limit.store(bc.num_parallel, std::memory_order_relaxed);
-  const placement::WorkerFacts facts = placement::worker_facts(*m.backend, bc, *v.state, snap.config->placement.load_rate);
-  v.table = m.backend->catalog.table();
-  placement::gather_residents(snap, *v.table, in.model_hash, residents);
-  const placement::Rules rules = placement::rules_of(snap.config->placement);
-  v.assessment = placement::assess(facts, residents, now, passed_over, rules);
-  return v;
+  const std::shared_ptr<upstream::ModelState> state = m.backend->catalog.state(in.model_hash, in.model_key);
+  state->slots->limit.store(bc.num_parallel, std::memory_order_relaxed);
+  MemberView& v = buf.members[i];
+  v.serves = true;
+  v.tried = tried;
+  v.backend_free = m.backend->slots->has_free();
+  v.model_free = state->slots->has_free();
+  v.claimed_by_other = !tried && queue.demand().claimed_by_other(i, in.model_hash);
+  v.sticky = sticky && m.backend->affinity_id == *sticky;
+  v.weight = m.weight;
+  v.in_flight = m.backend->slots->in_flight.load(std::memory_order_relaxed);
+  v.model = worker_facts(*m.backend, bc, *state, snap.config->placement.load_rate);
+  buf.tables[i] = m.backend->catalog.table();
+  v.first_resident = static_cast<std::uint32_t>(buf.residents.size());
+  append_residents(snap, *buf.tables[i], in.model_hash, buf.residents);
+  v.resident_count = static_cast<std::uint32_t>(buf.residents.size()) - v.first_resident;
+  buf.model_slots[i] = state->slots;
 }
 
-// Our own eviction forecast: the server will drop these to make room, so stop calling them warm now.
-void forget_victims(const MemberView& v, std::span<const placement::Resident> residents) {
-  std::size_t left = v.assessment.victims;
-  for (const placement::Resident& r : residents) {
-    if (left == 0) break;
-    if (r.in_flight != 0) continue;
-    (*v.table)[r.tag].second->loaded.store(false, std::memory_order_relaxed);
-    --left;
+PoolView read_pool(const PickInput& in, admission::PoolQueue& queue, std::int64_t now, std::int64_t waited,
+                   std::optional<std::uint64_t> sticky, ModelPickBuffers& buf) {
+  const upstream::Snapshot& snap = *in.snapshot;
+  const upstream::PoolState& pool = snap.pools[in.pool];
+  const std::size_t n = pool.members.size();
+  buf.members.assign(n, MemberView{});
+  buf.residents.clear();
+  buf.scratch.resize(n);
+  buf.model_slots.assign(n, nullptr);
+  buf.tables.assign(n, nullptr);
+  const PickFilter filter(in, pool, now);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (filter.serves(*pool.members[i])) read_member(in, queue, i, filter.tried(i), sticky, buf);
   }
+  const std::size_t rule = snap.matcher.rule_for(in.model_key);
+  PoolView view{buf.members, buf.residents, now, waited, rules_of(snap.config->placement), std::nullopt};
+  if (rule != routing::ModelMatcher::npos) view.max_replicas = snap.config->models[rule].max_replicas;
+  return view;
 }
 
+// Members with the model warm, counted afresh under the decision lock.
 std::uint32_t count_replicas(const PickInput& in, std::int64_t now) {
   const upstream::PoolState& pool = in.snapshot->pools[in.pool];
   std::uint32_t n = 0;
@@ -145,114 +200,90 @@ std::uint32_t count_replicas(const PickInput& in, std::int64_t now) {
   return n;
 }
 
-enum class Pass { kDone, kAgain };
+// A granted decision's effects: the model's last use there; for a load, "loading" (so later picks join
+// it) and our own eviction forecast: the server drops these idle models to make room, so stop calling
+// them warm now.
+void apply_decision(const PickInput& in, const PickDecision& d, const PoolView& view, std::int64_t now,
+                    const ModelPickBuffers& buf) {
+  const auto state = in.snapshot->pools[in.pool].members[d.member]->backend->catalog.find(in.model_hash);
+  if (!state) return;
+  state->last_used_ns.store(now, std::memory_order_relaxed);
+  if (d.action != PickAction::kLoad) return;
+  if (!state->loaded.load(std::memory_order_relaxed)) {
+    std::int64_t expected = 0;
+    (void)state->loading_since_ns.compare_exchange_strong(expected, now, std::memory_order_relaxed);
+  }
+  if (d.fit != Fit::kEvict) return;
+  const MemberView& m = view.members[d.member];
+  std::size_t left = d.victims;
+  for (const Resident& r : view.residents.subspan(m.first_resident, m.resident_count)) {
+    if (left == 0) break;
+    if (r.in_flight != 0) continue;
+    (*buf.tables[d.member])[r.tag].second->loaded.store(false, std::memory_order_relaxed);
+    --left;
+  }
+}
 
-admission::Lease model_pick(const PickInput& in, admission::PoolQueue& queue, admission::DemandTicket* ticket) {
-  const upstream::Snapshot& snap = *in.snapshot;
-  const upstream::PoolState& pool = snap.pools[in.pool];
-  const placement::Rules rules = placement::rules_of(snap.config->placement);
-  const std::size_t rule = snap.matcher.rule_for(in.model_key);
-  const std::optional<std::uint32_t> max_replicas =
-      rule == routing::ModelMatcher::npos ? std::nullopt : snap.config->models[rule].max_replicas;
-  placement::ClaimChoice claim;  // where a passed-over request drains a backend for its model
-  auto wait = [&]() -> admission::Lease {
-    if (ticket != nullptr) ticket->wait_in(queue.demand(), queue.shared_from_this());
-    if (ticket != nullptr && claim.best()) ticket->claim(*claim.best());
-    return {};
-  };
+// The request waits for a slot: counted in its model's queued demand (once it has a ticket, i.e. queued),
+// claiming `claim` when it was passed over.
+admission::Lease wait_for_slot(admission::PoolQueue& queue, admission::DemandTicket* ticket,
+                               std::optional<std::uint32_t> claim) {
+  if (ticket == nullptr) return {};
+  ticket->wait_in(queue.demand(), queue.shared_from_this());
+  if (claim) ticket->claim(*claim);
+  return {};
+}
 
-  thread_local std::vector<lb::Candidate> candidates;
-  thread_local std::vector<lb::Candidate> tier;
-  thread_local std::vector<std::shared_ptr<admission::Slots>> model_slots;
-  thread_local std::vector<placement::Resident> residents;
+admission::Lease pick_for_model(const PickInput& in, admission::PoolQueue& queue, admission::DemandTicket* ticket,
+                                std::int64_t now) {
+  const upstream::PoolState& pool = in.snapshot->pools[in.pool];
+  const std::int64_t waited = ticket != nullptr ? now - ticket->started_ns() : 0;
+  const std::optional<std::uint64_t> sticky = sticky_id(in, now);
+  const lb::PickContext ctx = pick_context(in);
+  thread_local ModelPickBuffers buf;
+  std::optional<std::uint32_t> claim;
   // At most two passes: a second one when another pick started a load while this one waited for the
   // decision lock, so this request can join that load.
   for (int pass = 0; pass < 2; ++pass) {
-    const std::int64_t now = upstream::steady_ns();
-    const std::int64_t waited = ticket != nullptr ? now - ticket->started_ns() : 0;
-    const bool passed_over = waited >= rules.max_pass_over_ns;
-    candidates.clear();
-    claim.clear();
-    model_slots.assign(pool.members.size(), nullptr);
-    bool any_has_model = false;
-    for (std::size_t i = 0; i < pool.members.size() && !any_has_model; ++i) {
-      const upstream::PoolMember& m = *pool.members[i];
-      any_has_model = m.eligible(now) && m.backend->catalog.may_have(in.model_hash);
-    }
-    bool any_eligible = false;
-    std::uint32_t replicas = 0;
-    for (std::size_t i = 0; i < pool.members.size(); ++i) {
-      const upstream::PoolMember& m = *pool.members[i];
-      if (!m.eligible(now)) continue;
-      if (!in.target_backend.empty() && m.backend->name != in.target_backend) continue;
-      if (any_has_model && !m.backend->catalog.may_have(in.model_hash)) continue;
-      const MemberView v = view_member(in, i, now, passed_over, residents);
-      if (v.assessment.fit == placement::Fit::kTooLarge) continue;
-      const bool warm = v.assessment.fit == placement::Fit::kLoaded || v.assessment.fit == placement::Fit::kLoading;
-      if (warm) ++replicas;
-      if (i < in.tried.size() && in.tried[i]) continue;
-      any_eligible = true;
-      if (v.assessment.fit == placement::Fit::kNoRoom) {
-        if (passed_over && v.assessment.drainable) claim.offer(i, m.backend->slots->in_flight.load(std::memory_order_relaxed));
+    const PoolView view = read_pool(in, queue, now, waited, sticky, buf);
+    std::unique_lock<std::mutex> decision;  // from a load decision until its slot is taken and marked
+    for (;;) {
+      const PickDecision d = model_pick(view, *pool.policy, ctx, buf.scratch);
+      claim = d.claim;
+      if (d.action == PickAction::kNoneEligible) return admission::Lease::none_eligible();
+      if (d.action == PickAction::kWait) return wait_for_slot(queue, ticket, claim);
+      if (d.action == PickAction::kLoad && !decision.owns_lock()) {
+        if (d.waiting_above && queue.demand().waiting(in.model_hash) <= *d.waiting_above) {
+          return wait_for_slot(queue, ticket, claim);
+        }
+        decision = std::unique_lock(queue.demand().load_decision());
+        if (count_replicas(in, now) > d.replicas) break;  // someone started a load meanwhile: look again
+      }
+      admission::Lease lease = queue.try_acquire(d.member, pool.slots[d.member], buf.model_slots[d.member]);
+      if (!lease) {
+        buf.members[d.member].backend_free = false;  // lost the race for its slot: the next best
         continue;
       }
-      if (queue.demand().claimed_by_other(i, in.model_hash)) continue;  // drained for a passed-over request
-      if (!m.backend->slots->has_free() || !v.state->slots->has_free()) continue;
-      candidates.push_back(lb::Candidate{static_cast<std::uint32_t>(i), m.weight,
-                                         m.backend->slots->in_flight.load(std::memory_order_relaxed), 0, warm,
-                                         v.assessment.cost_ns});
-      model_slots[i] = v.state->slots;
+      apply_decision(in, d, view, now, buf);
+      return lease;
     }
-    if (!any_eligible) return admission::Lease::none_eligible();
-    if (replicas > 0) claim.clear();  // its model is warm somewhere: it waits for those slots, not passed over
-    if (candidates.empty()) return wait();
-
-    tier.clear();
-    for (const lb::Candidate& c : candidates) {
-      if (c.warm) tier.push_back(c);
-    }
-    if (!tier.empty()) {
-      admission::Lease lease = sticky_lease(in, queue, tier, model_slots);
-      if (!lease) lease = admission::pick_and_reserve(queue, *pool.policy, tier, pool.slots, pick_context(in), model_slots);
-      if (lease) {
-        if (auto s = pool.members[lease.backend()]->backend->catalog.find(in.model_hash)) {
-          s->last_used_ns.store(now, std::memory_order_relaxed);
-        }
-        return lease;
-      }
-    }
-    const std::uint32_t waiting = queue.demand().waiting(in.model_hash);
-    if (replicas > 0 && !placement::may_start_load(replicas, max_replicas, waiting, waited, rules)) return wait();
-
-    std::lock_guard decision(queue.demand().load_decision());
-    if (count_replicas(in, now) > replicas) continue;  // someone started a load meanwhile: look again
-    tier.clear();
-    for (const lb::Candidate& c : candidates) {
-      if (!c.warm) tier.push_back(c);
-    }
-    if (tier.empty()) return wait();
-    admission::Lease lease = admission::pick_and_reserve(queue, *pool.policy, tier, pool.slots, pick_context(in), model_slots);
-    if (!lease) return wait();
-    const MemberView v = view_member(in, lease.backend(), now, passed_over, residents);
-    v.state->last_used_ns.store(now, std::memory_order_relaxed);
-    if (!v.state->loaded.load(std::memory_order_relaxed)) {
-      std::int64_t expected = 0;
-      (void)v.state->loading_since_ns.compare_exchange_strong(expected, now, std::memory_order_relaxed);
-    }
-    if (v.assessment.fit == placement::Fit::kEvict) forget_victims(v, residents);
-    return lease;
   }
-  return wait();
+  return wait_for_slot(queue, ticket, claim);
 }
 
 }  // namespace
 
 admission::Lease try_pick(const PickInput& in, admission::PoolQueue& queue, admission::DemandTicket* ticket) {
+  return try_pick(in, queue, ticket, upstream::steady_ns());
+}
+
+admission::Lease try_pick(const PickInput& in, admission::PoolQueue& queue, admission::DemandTicket* ticket,
+                          std::int64_t now_ns) {
   const upstream::PoolState& pool = in.snapshot->pools[in.pool];
   if (in.model_hash == 0 || !places_model(in.endpoint) || pool.config->policy != config::Policy::kModelAware) {
-    return plain_pick(in, queue);
+    return plain_pick(in, queue, now_ns);
   }
-  return model_pick(in, queue, ticket);
+  return pick_for_model(in, queue, ticket, now_ns);
 }
 
 admission::TryPick make_try_pick(std::shared_ptr<const PickInput> input) {

@@ -1,10 +1,11 @@
-// Builds a request's TryPick (admission/pool_queue.hpp): from the snapshot it loaded, the candidates
-// of its pool that are eligible (healthy, not ejected, not yet tried) and have a free slot; for a model
-// in a model_aware pool, the placement rules of docs/models.md (free slot of the model's num_parallel,
-// fits the VRAM, single flight, replication, pass-over bound) and each candidate's expected cost; the
-// session's sticky backend first when it is one of them; otherwise the pool's policy picks and the slot
-// is taken in the same step (pick_and_reserve). Pulls take the backend's pull slot (one at a time).
-// The TryPick owns its inputs (shared_ptr), because a kick on another thread may run it.
+// Builds a request's TryPick (admission/pool_queue.hpp): from the snapshot it loaded, the members of its
+// pool that accept it (eligible, not yet tried, the X-Corral-Backend one, inventory) and have a free slot;
+// for a model in a model_aware pool, placement::model_pick decides over a view of the pool (free slot of
+// the model's num_parallel, fits the VRAM, single flight, replication, pass-over bound, claims) and this
+// step applies the decision; the session's sticky backend first when it is one of the candidates;
+// otherwise the pool's policy picks and the slot is taken in the same step (pick_and_reserve). Pulls take
+// the backend's pull slot (one at a time). The TryPick owns its inputs (shared_ptr), because a kick on
+// another thread may run it.
 #pragma once
 
 #include <cstdint>
@@ -35,9 +36,13 @@ struct PickInput {
 /// The TryPick for one admission attempt.
 [[nodiscard]] admission::TryPick make_try_pick(std::shared_ptr<const PickInput> input);
 
-/// One pick, synchronously (what the TryPick runs; exposed for tests). `ticket` (may be null) counts the
-/// request in its model's queued demand once it has to wait.
+/// One pick, synchronously (what the TryPick runs). `ticket` (may be null) counts the request in its
+/// model's queued demand once it has to wait. Reads the steady clock once and passes it on.
 [[nodiscard]] admission::Lease try_pick(const PickInput& input, admission::PoolQueue& queue,
                                         admission::DemandTicket* ticket = nullptr);
+/// Same at `now_ns` (steady nanoseconds, the unit of upstream::steady_ns): every time-dependent rule of the
+/// pick (ejections, the affinity TTL, loads under way, residency, pass-over) reads this (tests).
+[[nodiscard]] admission::Lease try_pick(const PickInput& input, admission::PoolQueue& queue,
+                                        admission::DemandTicket* ticket, std::int64_t now_ns);
 
 }  // namespace corral::placement

@@ -2,7 +2,7 @@
 // the rules can be unit-tested: how a worker could take a model (already loaded, loading, into free
 // VRAM, by evicting idle models, or not at all), what that costs in expected time to first token, and
 // when a request may start a load although the model is warm elsewhere (replication, pass-over bound).
-// The pick step (proxy/backend_pick) gathers the facts; the model_aware policy ranks by the cost.
+// The pick (placement/model_pick) applies them to a view of the pool; the model_aware policy ranks by the cost.
 #pragma once
 
 #include <cstdint>

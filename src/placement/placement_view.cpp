@@ -27,8 +27,13 @@ placement::WorkerFacts worker_facts(const upstream::Backend& b, const config::Ba
 
 void gather_residents(const upstream::Snapshot& snap, const upstream::ModelCatalog::Table& table, std::uint64_t except,
                       std::vector<placement::Resident>& out) {
-  const std::uint64_t rate = snap.config->placement.load_rate;
   out.clear();
+  append_residents(snap, table, except, out);
+}
+
+void append_residents(const upstream::Snapshot& snap, const upstream::ModelCatalog::Table& table, std::uint64_t except,
+                      std::vector<placement::Resident>& out) {
+  const std::uint64_t rate = snap.config->placement.load_rate;
   for (std::size_t i = 0; i < table.size(); ++i) {
     const auto& [hash, s] = table[i];
     if (hash == except) continue;

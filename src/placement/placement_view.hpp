@@ -1,6 +1,6 @@
 // What placement (placement/placement.hpp) sees of a backend, built from its upstream::ModelCatalog and the
 // configuration: the facts about the requested model, the other models resident there, which models are
-// pinned, and the rules. Shared by the data path's pick (proxy/backend_pick) and the control plane's
+// pinned, and the rules. Shared by the data path's pick (placement/backend_pick) and the control plane's
 // prewarm (model_lifecycle), so both judge room on a GPU the same way.
 #pragma once
 
@@ -28,6 +28,9 @@ namespace corral::placement {
 /// The models other than `except` loaded or loading in `table`, as placement residents (tag = index into
 /// `table`). A model still loading counts as busy: it cannot be evicted.
 void gather_residents(const upstream::Snapshot& snap, const upstream::ModelCatalog::Table& table, std::uint64_t except,
+                      std::vector<placement::Resident>& out);
+/// Same, appended to what `out` holds (the model pick keeps every member's residents in one buffer).
+void append_residents(const upstream::Snapshot& snap, const upstream::ModelCatalog::Table& table, std::uint64_t except,
                       std::vector<placement::Resident>& out);
 
 }  // namespace corral::placement
