@@ -47,5 +47,26 @@ TEST(RetryBudget, OldBucketsAreReused) {
   EXPECT_EQ(b.remaining(t + 2s), 0U);  // bucket of second 50 reused for 52
 }
 
+TEST(RetryBudget, ARetryStaysCountedForTheWholeWindow) {
+  RetryBudget b(budget(0.5, 0, 3s));
+  const Clock::time_point t{100s};
+  for (int i = 0; i < 10; ++i) b.record_request(t);
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(b.try_retry(t)) << i;
+  EXPECT_FALSE(b.try_retry(t + 1s));
+  EXPECT_EQ(b.remaining(t + 2s), 0U);  // still inside the window, requests and retries alike
+  for (int i = 0; i < 4; ++i) b.record_request(t + 3s);
+  EXPECT_EQ(b.remaining(t + 3s), 2U);  // second 100 left the window: only the 4 new requests count
+}
+
+TEST(RetryBudget, AStaleTimeNeverWipesANewerSecond) {
+  // Threads read the clock at different moments: one still at second 50 must not reset the bucket that
+  // another has moved on to second 51 (a one-second window shares that bucket between the two).
+  RetryBudget b(budget(1.0, 0, 1s));
+  const Clock::time_point t{51s};
+  for (int i = 0; i < 4; ++i) b.record_request(t);
+  EXPECT_FALSE(b.try_retry(t - 1s));  // second 50 saw no requests
+  EXPECT_EQ(b.remaining(t), 4U);
+}
+
 }  // namespace
 }  // namespace corral::admission

@@ -44,5 +44,27 @@ TEST(AffinityTable, BoundedSize) {
   EXPECT_EQ(table.lookup(common::mix64(9'999), t + 10'000s), 1U);  // the newest entries stay
 }
 
+TEST(AffinityTable, AnEntryExpiresExactlyTtlAfterItsLastUse) {
+  AffinityTable table(1min);
+  const Clock::time_point t{};
+  table.remember(5, 50, t);
+  EXPECT_EQ(table.lookup(5, t + 1min - 1ns), 50U);  // last use: the TTL starts again from here
+  EXPECT_FALSE(table.lookup(5, t + 2min - 1ns));    // exactly one TTL after that use
+}
+
+TEST(AffinityTable, AFullShardDropsExpiredEntriesBeforeTheSoonestLiveOne) {
+  AffinityTable table(1min, /*max_entries=*/AffinityTable::kShards * 2);  // two per shard
+  const Clock::time_point t{};
+  const std::uint64_t k = AffinityTable::kShards;  // 0, k, 2k, 3k share one shard
+  table.remember(0, 1, t);
+  table.remember(k, 2, t + 50s);
+  table.remember(2 * k, 3, t + 61s);  // the first has expired: it makes the room
+  table.remember(3 * k, 4, t + 62s);  // none has: the one expiring soonest goes
+  EXPECT_FALSE(table.lookup(0, t + 62s));
+  EXPECT_FALSE(table.lookup(k, t + 62s));
+  EXPECT_EQ(table.lookup(2 * k, t + 62s), 3U);
+  EXPECT_EQ(table.lookup(3 * k, t + 62s), 4U);
+}
+
 }  // namespace
 }  // namespace corral::lb
