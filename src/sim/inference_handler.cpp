@@ -296,6 +296,12 @@ net::awaitable<void> serve_slow(SimContext& ctx, Connection& c, Job& job, AdmitR
         lease.set(g.kind == Grant::Kind::kLoad ? Lease::State::kLoading : Lease::State::kSlot);
         co_return;
       }
+      if (g.kind == Grant::Kind::kRun && waiter->slot_queued && runner_at) {
+        auto& counters = ctx.state.counters();
+        counters.slot_waits.fetch_add(1, std::memory_order_relaxed);
+        counters.slot_wait_ns.fetch_add(static_cast<std::uint64_t>(ns_since(*runner_at, SteadyClock::now())),
+                                        std::memory_order_relaxed);
+      }
     }
   }
   if (r.status == AdmitStatus::kLoad) {

@@ -76,14 +76,6 @@ net::awaitable<void> json_error(Connection& c, int status, std::string_view mess
   co_await c.respond(status, kJson, c.body);
 }
 
-net::awaitable<void> health_delay(SimContext& ctx) {
-  const auto d = ctx.faults.health_delay();
-  if (d.count() <= 0) co_return;
-  SteadyTimer t(co_await net::this_coro::executor);
-  t.expires_after(d);
-  co_await t.async_wait();
-}
-
 std::string percent_decode(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -100,8 +92,20 @@ std::string percent_decode(std::string_view s) {
 
 }  // namespace
 
+net::awaitable<void> delay_health_answer(SimContext& ctx) {
+  const auto d = ctx.faults.health_delay();
+  if (d.count() <= 0) co_return;
+  auto& counters = ctx.state.counters();
+  counters.health_delayed.fetch_add(1, std::memory_order_relaxed);
+  counters.health_delaying.fetch_add(1, std::memory_order_relaxed);
+  SteadyTimer t(co_await net::this_coro::executor);
+  t.expires_after(d);
+  co_await t.async_wait();
+  counters.health_delaying.fetch_sub(1, std::memory_order_relaxed);
+}
+
 net::awaitable<void> handle_version(SimContext& ctx, Connection& c) {
-  co_await health_delay(ctx);
+  co_await delay_health_answer(ctx);
   c.body = "{\"version\":\"";
   c.body += kOllamaVersion;
   c.body += "\"}";
@@ -109,7 +113,7 @@ net::awaitable<void> handle_version(SimContext& ctx, Connection& c) {
 }
 
 net::awaitable<void> handle_tags(SimContext& ctx, Connection& c) {
-  co_await health_delay(ctx);
+  co_await delay_health_answer(ctx);
   c.body = "{\"models\":[";
   bool first = true;
   for (const auto& m : ctx.state.list_models()) {
@@ -136,7 +140,7 @@ net::awaitable<void> handle_tags(SimContext& ctx, Connection& c) {
 }
 
 net::awaitable<void> handle_ps(SimContext& ctx, Connection& c) {
-  co_await health_delay(ctx);
+  co_await delay_health_answer(ctx);
   struct Row {
     RunnerView runner;
     CatalogModel model;

@@ -15,6 +15,10 @@ namespace corral::sim {
 /// The version /api/version reports.
 inline constexpr std::string_view kOllamaVersion = "0.12.6";
 
+/// Waits out the health_delay fault, if any, before a health answer (/, /api/version, /api/tags,
+/// /api/ps), counting it in /sim/stats (health_delayed, and health_delaying while it waits).
+net::awaitable<void> delay_health_answer(SimContext& ctx);
+
 net::awaitable<void> handle_version(SimContext& ctx, Connection& c);
 net::awaitable<void> handle_tags(SimContext& ctx, Connection& c);
 net::awaitable<void> handle_ps(SimContext& ctx, Connection& c);

@@ -36,6 +36,7 @@ AdmitResult Scheduler::admit(const ModelRef& model, std::optional<Nanos> keep_al
     }
     if (!waiter) return {AdmitStatus::kMustWait};
     waiter->runner_at = now;
+    waiter->slot_queued = true;
     r.queue.push_back({std::move(waiter), keep_alive});
     ++waiting_;
     return {AdmitStatus::kQueued};
@@ -204,6 +205,7 @@ void Scheduler::process_pending(TimePoint now, Wakes& wakes) {
         --waiting_;
         grant(wakes, std::move(p.waiter), {Grant::Kind::kRun, Nanos{0}});
       } else {
+        p.waiter->slot_queued = true;
         r.queue.push_back({std::move(p.waiter), p.keep_alive});  // still waiting, now for a slot
       }
       pending_.pop_front();

@@ -43,6 +43,8 @@ class Waiter {
   /// load_duration ends here: a later wait for one of that runner's parallel slots happens inside the
   /// runner call and shows only in total_duration. Unset for a request granted a load.
   std::optional<TimePoint> runner_at;
+  /// Set when the request waits in a resident runner's slot queue (a slot wait, not a load wait).
+  bool slot_queued = false;
 };
 
 struct Wake {

@@ -140,11 +140,7 @@ net::awaitable<void> dispatch(SimContext& ctx, Connection& c, const http::reques
     case Route::kOaiCompletions: { co_await handle_inference(ctx, c, Api::kOaiCompletion, body); co_return; }
     case Route::kOaiEmbeddings: { co_await handle_inference(ctx, c, Api::kOaiEmbeddings, body); co_return; }
     case Route::kRoot: {
-      if (const auto d = ctx.faults.health_delay(); d.count() > 0) {
-        SteadyTimer t(co_await net::this_coro::executor);
-        t.expires_after(d);
-        co_await t.async_wait();
-      }
+      co_await delay_health_answer(ctx);
       { co_await c.respond(200, kTextUtf8, "Ollama is running"); co_return; }
     }
     case Route::kVersion: { co_await handle_version(ctx, c); co_return; }

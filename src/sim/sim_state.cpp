@@ -168,6 +168,10 @@ std::string SimState::stats_json() const {
   num(out, "connections_opened", counters_.connections_opened.load(std::memory_order_relaxed));
   num(out, "connections_refused", counters_.connections_refused.load(std::memory_order_relaxed));
   num(out, "faults_injected", counters_.faults_injected.load(std::memory_order_relaxed));
+  num(out, "slot_waits", counters_.slot_waits.load(std::memory_order_relaxed));
+  num(out, "slot_wait_ns", counters_.slot_wait_ns.load(std::memory_order_relaxed));
+  num(out, "health_delayed", counters_.health_delayed.load(std::memory_order_relaxed));
+  num(out, "health_delaying", counters_.health_delaying.load(std::memory_order_relaxed));
   num(out, "vram_total", config_.vram);
   num(out, "vram_used", vram_used);
   out += "\"loaded\":[";

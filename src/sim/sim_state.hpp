@@ -28,6 +28,13 @@ struct SimCounters {
   std::atomic<std::uint64_t> connections_opened{0};  ///< accepted TCP connections
   std::atomic<std::uint64_t> connections_refused{0}; ///< closed at once by the refuse_connections fault
   std::atomic<std::uint64_t> faults_injected{0};     ///< requests a fault acted on
+  /// Requests that found their model resident but had to wait for one of its parallel slots, and the
+  /// nanoseconds they waited (resident runner found -> slot granted). That wait is in total_duration,
+  /// not in load_duration, as in Ollama.
+  std::atomic<std::uint64_t> slot_waits{0};
+  std::atomic<std::uint64_t> slot_wait_ns{0};
+  std::atomic<std::uint64_t> health_delayed{0};   ///< health answers the health_delay fault held back
+  std::atomic<std::uint64_t> health_delaying{0};  ///< of those, the ones still held back now
 };
 
 struct ModelAdmission {

@@ -34,7 +34,6 @@ namespace {
 namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
-using namespace std::chrono_literals;
 
 // Management calls are open on the admin listener only (docs/security.md).
 const std::string kAdmin = "admin:\n  listen: 127.0.0.2:0\n";
@@ -69,10 +68,13 @@ TEST(LifecycleManagement, DeleteIsRefusedWhileTheModelIsInUse) {
 }
 
 // A stand-in Ollama that holds every /api/pull open until the test releases it and counts how many it
-// holds at once: the simulator finishes a pull by itself, which would hide whether two overlapped.
+// holds at once: the simulator finishes a pull by itself, which would hide whether two overlapped. With
+// `model`, its /api/tags lists that model and it never answers an /api/generate (a backend that stays
+// silent past any first_byte).
 class HeldPullBackend {
  public:
-  HeldPullBackend() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+  explicit HeldPullBackend(std::string model = {})
+      : model_(std::move(model)), acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
     address = "127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
     accept_thread_ = std::thread([this] { accept_loop(); });
   }
@@ -110,6 +112,11 @@ class HeldPullBackend {
     std::lock_guard lock(mu_);
     return arrived_;
   }
+  /// The /api/generate requests held unanswered so far.
+  int generates() {
+    std::lock_guard lock(mu_);
+    return generates_;
+  }
   std::string address;
   [[nodiscard]] std::string url() const { return "http://" + address; }
 
@@ -133,7 +140,14 @@ class HeldPullBackend {
       bhttp::read(sock, buf, req, ec);
       if (ec) return;
       std::string body = R"({"models":[]})";
-      if (req.target() == "/api/pull") {
+      if (!model_.empty() && req.target() == "/api/tags") {
+        body = R"({"models":[{"name":")" + model_ + R"(:latest","model":")" + model_ + R"(:latest","size":1000000}]})";
+      } else if (!model_.empty() && req.target() == "/api/generate") {
+        std::unique_lock lock(mu_);
+        ++generates_;
+        cv_.wait(lock, [&] { return stopping_; });
+        return;
+      } else if (req.target() == "/api/pull") {
         std::unique_lock lock(mu_);
         ++arrived_;
         max_active_ = std::max(max_active_, ++active_);
@@ -152,13 +166,14 @@ class HeldPullBackend {
     }
   }
 
+  std::string model_;
   asio::io_context io_;
   tcp::acceptor acceptor_;
   std::thread accept_thread_;
   std::vector<std::thread> connections_;
   std::mutex mu_;
   std::condition_variable cv_;
-  int active_ = 0, max_active_ = 0, arrived_ = 0, released_ = 0;
+  int active_ = 0, max_active_ = 0, arrived_ = 0, released_ = 0, generates_ = 0;
   bool stopping_ = false;
 };
 
@@ -277,14 +292,18 @@ TEST(LifecycleManagement, ASecondStreamedPullHearsItWaitsForTheFirst) {
 
 // A stream:false pull answers only once the model is in: timeouts.pull, not first_byte, bounds it.
 TEST(LifecycleManagement, APullMayOutlastFirstByte) {
-  HeldPullBackend held;
+  HeldPullBackend held("slow");  // holds pulls until released, and generates for good
   Server gw({"serve", "-c", write_temp(pull_timeout_config(held, "60s"))});
   const std::string admin = gw.admin_address();
   ASSERT_TRUE(wait_ready(gw));
   HttpResponse r;
   std::thread pull([&] { r = http_request(admin, "POST", "/api/pull", R"({"model":"big","stream":false})"); });
   ASSERT_TRUE(held.wait_arrived(1));
-  std::this_thread::sleep_for(1s);  // five times first_byte: the pull is known to outlast it
+  // A generate sent after the pull arrived meets first_byte (504, never retried): by the gateway's own
+  // clock the pull, still open, has now waited longer than first_byte.
+  EXPECT_EQ(http_request(gw.address, "POST", "/api/generate", generate_body("slow", 1)).status, 504);
+  EXPECT_EQ(held.generates(), 1);
+  EXPECT_EQ(held.arrived(), 1);
   held.release_one();
   pull.join();
   EXPECT_EQ(r.status, 200) << r.body;
