@@ -70,8 +70,13 @@ TEST_FUZZ_SECONDS ?= 20
 
 test: test-asan test-npm test-client test-browser test-fuzz
 
-demo: build
-	scripts/demo.sh
+# The demo needs only the gateway binary, not the test suite `make build` also compiles: a newcomer waits
+# for one link. The fleet stays up on 127.0.0.1:11434 (a free port when that is taken) until Ctrl-C;
+# the knobs (DEMO_HOLD=0 for scripts, DEMO_PORT, DEMO_DURATION, ...) are in scripts/demo.sh's header.
+demo: deps
+	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD) --target corral -j$(JOBS)
+	CORRAL_BINARY=$(abspath $(BUILD))/corral scripts/demo.sh
 
 bench: build
 	@scripts/install-deps.sh --bench
