@@ -16,6 +16,8 @@
 #include "observe/access_log.hpp"
 #include "gateway/gateway_state.hpp"
 #include "gateway/metric_ids.hpp"
+#include "ratelimit/rate_limiter.hpp"
+#include "shared_state/shared_store.hpp"
 #include "upstream/health_checker.hpp"
 
 namespace corral::app {
@@ -25,6 +27,14 @@ std::string endpoint_text(const tcp::endpoint& ep) {
   const auto address = ep.address();
   const std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
   return host + ":" + std::to_string(ep.port());
+}
+
+// With `redis`, the store that shares rate-limit buckets and session affinity with other replicas; it
+// falls back to `local` whenever Redis is away. Not started yet.
+std::unique_ptr<shared_state::SharedStore> make_shared_store(const config::Config& c,
+                                                             std::shared_ptr<ratelimit::LocalRateLimiter> local) {
+  if (!c.redis) return nullptr;
+  return std::make_unique<shared_state::SharedStore>(*c.redis, std::move(local));
 }
 
 std::unique_ptr<netio::Listener> make_listener(net::io_context& control, const std::string& listen,
@@ -46,7 +56,13 @@ struct Server::Impl {
   unsigned threads;
   net::io_context control{1};
   gateway::GatewayState gw;
-  auth::Gatekeeper gatekeeper{config};  // before `workers`: their connections use it until destroyed
+  // The rate-limit buckets and the Redis store live as long as the process (a reload keeps both); the
+  // gatekeeper and the proxy (affinity) use the store. Before `workers`: their connections use all
+  // three until destroyed.
+  std::shared_ptr<ratelimit::LocalRateLimiter> buckets =
+      std::make_shared<ratelimit::LocalRateLimiter>(config.rate_limits.max_buckets);
+  std::unique_ptr<shared_state::SharedStore> shared = make_shared_store(config, buckets);
+  auth::Gatekeeper gatekeeper{buckets, shared.get()};
   std::vector<std::unique_ptr<netio::Worker>> workers;
   std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
   std::unique_ptr<netio::Listener> main_listener;
@@ -74,6 +90,7 @@ std::optional<std::string> Server::Impl::reload() {
     next.admin.listen = config.admin.listen;
     next.threads = config.threads;
     gw.registry.apply(next);
+    gatekeeper.reconfigure(next);
     gateway::publish_metric_ids(gw);
     gw.metrics.record_config_reload(true);
     if (next.access_log.path != config.access_log.path || next.access_log.level != config.access_log.level) {
@@ -150,7 +167,7 @@ void Server::Impl::start_workers() {
 void Server::Impl::stop_workers() {
   // The Redis thread first: a request still waiting on it would otherwise be completed into a worker that
   // is already gone (a decision waits at most redis.timeout, so shutdown can race one).
-  gatekeeper.stop();
+  if (shared) shared->stop();
   for (auto& w : workers) w->ioc.stop();
   for (auto& w : workers) {
     if (w->thread.joinable()) w->thread.join();
@@ -173,6 +190,7 @@ int Server::run() {
   s.gw.access_log = std::make_unique<observe::AccessLog>(s.config.access_log);
   gateway::publish_metric_ids(s.gw);
   if (!s.config_path.empty()) s.gw.reload = [&s] { return s.reload(); };
+  s.gw.shared = s.shared.get();  // before the workers start, so they see it
   s.start_workers();
   std::vector<netio::Worker*> workers;
   for (auto& w : s.workers) workers.push_back(w.get());
@@ -180,8 +198,7 @@ int Server::run() {
   if (!s.config.admin.listen.empty()) {
     s.admin_listener = make_listener(s.control, s.config.admin.listen, workers, true, s.gatekeeper);
   }
-  s.gatekeeper.start();
-  s.gw.shared = s.gatekeeper.shared();
+  if (s.shared) s.shared->start();
   net::co_spawn(s.control, s.gatekeeper.sweep_loop(), net::detached);
 
   std::printf("%s\n", endpoint_text(s.main_listener->local_endpoint()).c_str());

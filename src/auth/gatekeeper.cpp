@@ -1,10 +1,7 @@
 #include "auth/gatekeeper.hpp"
 
 #include "auth/bucket_ops.hpp"
-
-#include "config/endpoint_address.hpp"
-#include "routing/model_name.hpp"
-#include "routing/request_info.hpp"
+#include "shared_state/shared_store.hpp"
 
 namespace corral::auth {
 namespace {
@@ -12,13 +9,6 @@ namespace {
 std::string_view field(const http::fields& fields, http::field name) {
   const auto it = fields.find(name);
   return it == fields.end() ? std::string_view{} : std::string_view(it->value());
-}
-
-KeyStore key_store(const config::Config& c) {
-  config::AuthConfig resolved = c.auth;
-  const auto hp = config::parse_host_port(c.listen);
-  resolved.enabled = config::auth_enabled(c.auth, hp ? std::string_view(hp->host) : std::string_view{});
-  return KeyStore(resolved);
 }
 
 Verdict refused(int status, std::string message) {
@@ -37,32 +27,11 @@ std::string_view bucket_kind(const std::vector<ratelimit::BucketOp>& ops, std::s
 
 }  // namespace
 
-AccessPolicy::AccessPolicy(std::shared_ptr<const config::Config> c)
-    : config(std::move(c)), keys(key_store(*config)), trusted(config->trusted_proxies.cidrs), matcher(*config) {}
+Gatekeeper::Gatekeeper(std::shared_ptr<ratelimit::LocalRateLimiter> local, shared_state::SharedStore* shared)
+    : local_(std::move(local)), shared_(shared) {}
 
-Gatekeeper::Gatekeeper(const config::Config& initial)
-    : local_(std::make_shared<ratelimit::LocalRateLimiter>(initial.rate_limits.max_buckets)) {
-  if (initial.redis) shared_ = std::make_unique<shared_state::SharedStore>(*initial.redis, local_);
-}
-
-Gatekeeper::~Gatekeeper() { stop(); }
-
-void Gatekeeper::start() {
-  if (shared_) shared_->start();
-}
-
-void Gatekeeper::stop() {
-  if (shared_) shared_->stop();
-}
-
-std::shared_ptr<const AccessPolicy> Gatekeeper::policy(const std::shared_ptr<const config::Config>& config) {
-  std::lock_guard lock(mu_);
-  if (!current_ || current_->config != config) {
-    // A reload keeps every bucket: they are named by client and key, and limits travel with each call.
-    current_ = std::make_shared<const AccessPolicy>(config);
-    local_->set_max_buckets(config->rate_limits.max_buckets);
-  }
-  return current_;
+void Gatekeeper::reconfigure(const config::Config& config) {
+  local_->set_max_buckets(config.rate_limits.max_buckets);
 }
 
 std::string Gatekeeper::client_ip(const AccessPolicy& policy, const IpAddress& peer, const http::fields& fields) {
@@ -97,7 +66,7 @@ net::awaitable<Verdict> Gatekeeper::check(std::shared_ptr<const AccessPolicy> po
     // An invalid body names no model here: the proxy answers it with its own 400 later.
     const std::string& model = info.model_key;
     if (info.ok() && !model.empty()) {
-      const auto& pool = policy->config->pools[policy->matcher.pool_for(model)];
+      const auto& pool = policy->config.pools[policy->matcher.pool_for(model)];
       if (!KeyStore::authorize(auth.key, pool.name, model)) {
         v = refused(403, "API key '" + auth.key->name + "' may not use model '" + model + "'");
       }
@@ -108,11 +77,11 @@ net::awaitable<Verdict> Gatekeeper::check(std::shared_ptr<const AccessPolicy> po
   // lookup nor an address-to-text conversion (about 2k instructions a request, issue 8).
   v.client_ip = policy->trusted.contains(peer) ? client_ip(*policy, peer, msg) : std::string(peer_text);
   if (v.admitted()) {
-    const std::vector<ratelimit::BucketOp> ops = request_ops(auth.key, v.client_ip, policy->config->rate_limits);
+    const std::vector<ratelimit::BucketOp> ops = request_ops(auth.key, v.client_ip, policy->config.rate_limits);
     if (!ops.empty()) {
       // Made before the co_await statement: GCC 12 double-destroys non-trivial temporaries in co_await
       // full-expressions, so the awaitable is a named local and its arguments are gone already.
-      auto deciding = shared_state::SharedStore::decide(shared_.get(), *local_, ops);
+      auto deciding = shared_state::SharedStore::decide(shared_, *local_, ops);
       const ratelimit::RateDecision d = co_await std::move(deciding);
       if (!d.allowed) {
         v.status = 429;

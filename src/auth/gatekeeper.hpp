@@ -1,40 +1,31 @@
 // The public listener's admission checks for one request, in order: who the client is (trusted-proxy
-// X-Forwarded-For), which key it holds (401), whether that key may make this call (management calls need
-// an admin key; allow lists on pools and models: 403), and whether its buckets have room (429 with
-// Retry-After). Afterwards, generated tokens are charged to the key. Owns the rate-limit state for the
-// process's life (so buckets survive reloads) and, when `redis` is configured, the SharedStore that makes
-// it common to every replica. The per-configuration part (keys, CIDRs, matcher) is rebuilt lazily the
-// first time a request sees a new configuration snapshot. It does not write responses.
+// X-Forwarded-For), which key it holds (401), whether that key may make this call (calls whose route
+// needs the admin role need an admin key; allow lists on pools and models: 403), and whether its buckets
+// have room (429 with Retry-After). Afterwards, generated tokens are charged to the key. The access policy
+// (keys, CIDRs, matcher) is not its own: it comes with the registry's snapshot the request loaded, so no
+// lock is taken per request. It uses the rate-limit state the app hands it for the process's life (so
+// buckets survive reloads) and, when `redis` is configured, the app's SharedStore, which makes that state
+// common to every replica. It does not write responses.
 #pragma once
 
-#include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 
-#include "auth/key_store.hpp"
-#include "ratelimit/rate_limiter.hpp"
-#include "auth/trusted_proxies.hpp"
+#include "auth/access_policy.hpp"
 #include "common/asio.hpp"
 #include "config/config.hpp"
-#include "routing/model_matcher.hpp"
+#include "ratelimit/rate_limiter.hpp"
 #include "routing/request_info.hpp"
 #include "routing/router.hpp"
-#include "shared_state/shared_store.hpp"
+
+namespace corral::shared_state {
+class SharedStore;
+}
 
 namespace corral::auth {
 
-/// What one configuration says about access. Immutable; shared by every worker.
-struct AccessPolicy {
-  explicit AccessPolicy(std::shared_ptr<const config::Config> c);
-
-  std::shared_ptr<const config::Config> config;
-  KeyStore keys;
-  CidrSet trusted;
-  routing::ModelMatcher matcher;
-};
-
-/// The answer for one request. `key` points into `policy`, which the verdict keeps alive.
+/// The answer for one request. `key` points into `policy`, which the verdict keeps alive (with the
+/// snapshot it belongs to).
 struct Verdict {
   int status = 0;                     ///< 0 = admitted; else 401, 403 or 429
   std::string message;                ///< client-facing reason of a refusal
@@ -48,19 +39,15 @@ struct Verdict {
 
 class Gatekeeper final {
  public:
-  /// Builds the Redis store when `initial.redis` is set (not started). Throws on an invalid configuration.
-  explicit Gatekeeper(const config::Config& initial);
-  ~Gatekeeper();
+  /// `local` holds the buckets. `shared` is the app's Redis store (started and stopped by the app, and
+  /// outliving this gatekeeper), or nullptr without `redis`.
+  Gatekeeper(std::shared_ptr<ratelimit::LocalRateLimiter> local, shared_state::SharedStore* shared);
   Gatekeeper(const Gatekeeper&) = delete;
   Gatekeeper& operator=(const Gatekeeper&) = delete;
 
-  /// Starts the Redis thread (if any). Control thread, once.
-  void start();
-  /// Stops it; later decisions are local. Idempotent.
-  void stop();
-
-  /// The policy for `config` (rebuilt once per new configuration). Thread-safe.
-  [[nodiscard]] std::shared_ptr<const AccessPolicy> policy(const std::shared_ptr<const config::Config>& config);
+  /// Applies a new configuration's bucket bound. A reload keeps every bucket: they are named by client
+  /// and key, and limits travel with each call. Control thread.
+  void reconfigure(const config::Config& config);
 
   /// Resolves the client address only (no key, no limits): for listeners and paths that skip the checks.
   [[nodiscard]] static std::string client_ip(const AccessPolicy& policy, const IpAddress& peer,
@@ -86,14 +73,10 @@ class Gatekeeper final {
   net::awaitable<void> sweep_loop();
 
   [[nodiscard]] ratelimit::LocalRateLimiter& local() { return *local_; }
-  /// nullptr without `redis`.
-  [[nodiscard]] shared_state::SharedStore* shared() { return shared_.get(); }
 
  private:
   std::shared_ptr<ratelimit::LocalRateLimiter> local_;
-  std::unique_ptr<shared_state::SharedStore> shared_;
-  std::mutex mu_;  // guards current_ rebuilds only; readers take it briefly to copy the pointer
-  std::shared_ptr<const AccessPolicy> current_;
+  shared_state::SharedStore* shared_;
 };
 
 }  // namespace corral::auth

@@ -32,7 +32,7 @@ struct GatewayState {
   admission::AdmissionController admission;
   upstream::BackendRegistry registry;
   /// Session affinity shared with other replicas through Redis; null without `redis`. Owned by
-  /// the app's Gatekeeper, which outlives the workers.
+  /// the app (app/server.cpp), which outlives the workers and hands the same store to the Gatekeeper.
   shared_state::SharedStore* shared = nullptr;
   /// Set on SIGTERM: no new connections; responses say `Connection: close`; /readyz answers 503.
   std::atomic<bool> draining{false};

@@ -334,7 +334,7 @@ net::awaitable<bool> ClientConnection::serve_one(bool first_request) {
       (facts.path == "/corral/" || facts.path == "/corral/api/status" || facts.path == "/corral/api/scale");
   const bool ollama_route =
       route.kind != routing::RouteKind::kNotFound && route.kind != routing::RouteKind::kMethodNotAllowed;
-  auto policy = gatekeeper_.policy(snap->config);
+  auto policy = upstream::access_policy_of(snap);  // the snapshot's own: no lock
   auth::Verdict verdict;
   if (health || (admin_ && !ollama_route)) {
     const bool go_on = co_await admin_request(msg, facts.path, keep_alive, admin_);

@@ -6,21 +6,24 @@ namespace corral::upstream {
 
 BackendRegistry::BackendRegistry(const config::Config& config, admission::AdmissionController& admission)
     : admission_(admission) {
-  current_.store(build(config, nullptr), std::memory_order_release);
+  auto snap = std::make_shared<Snapshot>(std::make_shared<const config::Config>(config));
+  fill(*snap, nullptr);
+  current_.store(std::move(snap), std::memory_order_release);
 }
 
 void BackendRegistry::apply(const config::Config& config) {
   auto previous = current();
+  // Made before the queues change: the access policy is what may still refuse this configuration.
+  auto next = std::make_shared<Snapshot>(std::make_shared<const config::Config>(config));
   admission_.reconfigure(config);
-  auto next = build(config, previous.get());
+  fill(*next, previous.get());
   current_.store(std::move(next), std::memory_order_release);
   admission_.kick_all();
 }
 
-SnapshotPtr BackendRegistry::build(const config::Config& config, const Snapshot* previous) {
-  auto cfg = std::make_shared<const config::Config>(config);
-  auto snap = std::make_shared<Snapshot>(cfg);
-  snap->generation = ++generation_;
+void BackendRegistry::fill(Snapshot& snap, const Snapshot* previous) {
+  const std::shared_ptr<const config::Config>& cfg = snap.config;
+  snap.generation = ++generation_;
 
   std::unordered_map<std::string, std::shared_ptr<Backend>> old;  // key: pool \n reuse_key
   if (previous != nullptr) {
@@ -32,15 +35,15 @@ SnapshotPtr BackendRegistry::build(const config::Config& config, const Snapshot*
                            previous->config->retry_budget.ratio == cfg->retry_budget.ratio &&
                            previous->config->retry_budget.min_per_second == cfg->retry_budget.min_per_second &&
                            previous->config->retry_budget.window == cfg->retry_budget.window;
-  snap->retry_budget = same_budget ? previous->retry_budget
-                                   : std::make_shared<admission::RetryBudget>(cfg->retry_budget);
+  snap.retry_budget = same_budget ? previous->retry_budget
+                                  : std::make_shared<admission::RetryBudget>(cfg->retry_budget);
   if (cfg->affinity) {
     const bool same_ttl = previous != nullptr && previous->affinity && previous->config->affinity &&
                           previous->config->affinity->ttl == cfg->affinity->ttl;
-    snap->affinity = same_ttl ? previous->affinity : std::make_shared<lb::AffinityTable>(cfg->affinity->ttl);
+    snap.affinity = same_ttl ? previous->affinity : std::make_shared<lb::AffinityTable>(cfg->affinity->ttl);
   }
 
-  snap->pools.reserve(cfg->pools.size());
+  snap.pools.reserve(cfg->pools.size());
   for (std::size_t p = 0; p < cfg->pools.size(); ++p) {
     const config::PoolConfig& pc = cfg->pools[p];
     PoolState pool;
@@ -57,12 +60,11 @@ SnapshotPtr BackendRegistry::build(const config::Config& config, const Snapshot*
         backend = std::make_shared<Backend>(bc, pc.name, cfg->health);
       }
       pool.slots.push_back(backend->slots);
-      snap->backends.push_back(backend);
+      snap.backends.push_back(backend);
       pool.members.push_back(std::make_unique<PoolMember>(backend, bc.weight, cfg->outlier, budget));
     }
-    snap->pools.push_back(std::move(pool));
+    snap.pools.push_back(std::move(pool));
   }
-  return snap;
 }
 
 }  // namespace corral::upstream

@@ -1,5 +1,6 @@
 // The gateway's published state: one immutable Snapshot per applied configuration (pools with their
-// members, policies and queues, the model matcher, the retry budget and affinity table), rebuilt on the
+// members, policies and queues, the model matcher, the access policy, the retry budget and affinity
+// table), rebuilt on the
 // control thread and swapped atomically (Pingora: rebuild, then swap). Workers load it once per request
 // and never lock. Backend objects, with their slots, health and warm models, carry over from one snapshot
 // to the next by (pool, url); per-configuration pieces (weights, outlier detectors) are rebuilt.
@@ -14,6 +15,7 @@
 
 #include "admission/admission_controller.hpp"
 #include "admission/retry_budget.hpp"
+#include "auth/access_policy.hpp"
 #include "config/config.hpp"
 #include "lb/affinity_table.hpp"
 #include "lb/policy.hpp"
@@ -58,16 +60,24 @@ struct PoolState {
 struct Snapshot {
   std::shared_ptr<const config::Config> config;
   routing::ModelMatcher matcher;
+  /// Keys, trusted proxies and `matcher` for the gatekeeper (access_policy_of hands it out).
+  auth::AccessPolicy access;
   std::vector<PoolState> pools;
   std::shared_ptr<admission::RetryBudget> retry_budget;
   std::shared_ptr<lb::AffinityTable> affinity;  ///< null when `affinity` is not configured
   std::vector<std::shared_ptr<Backend>> backends;  ///< every backend of every pool, once
   std::uint64_t generation = 0;
 
-  explicit Snapshot(std::shared_ptr<const config::Config> c) : config(c), matcher(*c) {}
+  /// Throws when the configuration's keys or CIDRs are invalid (auth::AccessPolicy).
+  explicit Snapshot(std::shared_ptr<const config::Config> c) : config(c), matcher(*c), access(*c, matcher) {}
 };
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;
+
+/// The snapshot's access policy, as a pointer that keeps the whole snapshot alive (no allocation).
+[[nodiscard]] inline std::shared_ptr<const auth::AccessPolicy> access_policy_of(const SnapshotPtr& snapshot) {
+  return {snapshot, &snapshot->access};
+}
 
 class BackendRegistry final {
  public:
@@ -79,10 +89,11 @@ class BackendRegistry final {
 
   /// Builds a snapshot for `config` (reusing Backend objects by (pool, url)), reconfigures the admission
   /// queues and publishes it. Control thread only. In-flight requests keep the snapshot they loaded.
+  /// Throws, with nothing changed, on keys or CIDRs the loader would have refused.
   void apply(const config::Config& config);
 
  private:
-  SnapshotPtr build(const config::Config& config, const Snapshot* previous);
+  void fill(Snapshot& snap, const Snapshot* previous);
 
   admission::AdmissionController& admission_;
   std::atomic<std::shared_ptr<const Snapshot>> current_;
