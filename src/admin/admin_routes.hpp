@@ -1,28 +1,38 @@
-// Where the operator's pages are served (docs/observability.md): on the admin listener `/` and
-// `/corral/` (the status page), `/metrics`, `/corral/api/status`, `/corral/api/scale`; on the main
-// listener the same `/corral/` paths, and `/metrics` only when no admin listener is configured.
-// Everything else is left to the caller (the proxy, or the admin listener's own calls).
+// The gateway's own answers (docs/observability.md): the probes (/healthz, /readyz), the status page
+// (`/corral/`, and `/` on the admin listener), /metrics, /corral/api/status, /corral/api/scale and the
+// reload call. Which path is which page, on which listener, and who may ask, is the route table's
+// (routing/router.hpp, RouteKind::kGateway rows); this file only answers the endpoint it is given.
 #pragma once
 
-#include <optional>
+#include <cstdint>
 #include <string>
-#include <string_view>
 
 #include "common/asio.hpp"
 #include "gateway/gateway_state.hpp"
+#include "routing/router.hpp"
 #include "upstream/connection_pool.hpp"
 
 namespace corral::admin {
 
-/// True when `path` is one of the pages answer_observability serves: checked first, so that the
-/// requests of the fleet (every other path) do not pay for a coroutine frame.
-[[nodiscard]] bool is_observability_page(const gateway::GatewayState& gw, std::string_view path, bool admin_listener);
+/// What answers a gateway endpoint.
+enum class Page : std::uint8_t {
+  kNone,     ///< not a page: 404 (the /corral/ and admin-listener namespaces)
+  kHealth,   ///< 200 {"status":"ok"}
+  kReady,    ///< 200 ready or 503 not ready
+  kHtml,     ///< the status page
+  kMetrics,  ///< the Prometheus exposition
+  kStatus,   ///< the fleet's JSON
+  kScale,    ///< the scale advisor's JSON
+  kReload,   ///< re-reads the configuration file: 200, or 400 with the loader's error
+};
 
-/// The whole response for `path` when it is one of the pages above for this listener, else nullopt.
-/// GET and HEAD only (other methods get 405). Worker thread; `pool` is the worker's.
-net::awaitable<std::optional<std::string>> answer_observability(gateway::GatewayState& gw, upstream::ConnectionPool& pool,
-                                                                const http::request<http::string_body>& msg,
-                                                                std::string_view path, bool keep_alive,
-                                                                bool admin_listener);
+[[nodiscard]] Page page_for(routing::Endpoint endpoint);
+
+/// The whole response to a request routed to the gateway itself (`route.kind == kGateway`), already
+/// authorized. A route whose method its row does not take gets 405 with the row's `Allow`. Worker
+/// thread; `pool` is the worker's; the reload and the scale advisor run on the control thread.
+net::awaitable<std::string> answer_gateway_route(gateway::GatewayState& gw, upstream::ConnectionPool& pool,
+                                                 const http::request<http::string_body>& msg,
+                                                 const routing::Route& route, bool keep_alive);
 
 }  // namespace corral::admin

@@ -59,7 +59,7 @@ net::awaitable<Verdict> Gatekeeper::check(std::shared_ptr<const AccessPolicy> po
     v = refused(401, "missing API key: send Authorization: Bearer <key>");
   } else if (!auth.ok()) {
     v = refused(401, "invalid API key");
-  } else if (route.kind == routing::RouteKind::kManagement && !KeyStore::may_manage(auth.key)) {
+  } else if (route.traits->access == routing::Access::kAdmin && !KeyStore::may_manage(auth.key)) {
     v = refused(403, "model management calls (pull, push, create, copy, delete, blobs) need an admin API key "
                      "or the admin listener");
   } else if (auth.key != nullptr && (!auth.key->allowed_models.empty() || !auth.key->allowed_pools.empty())) {

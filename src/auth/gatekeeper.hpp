@@ -53,7 +53,8 @@ class Gatekeeper final {
   [[nodiscard]] static std::string client_ip(const AccessPolicy& policy, const IpAddress& peer,
                                              const http::fields& fields);
 
-  /// Runs every check for a request on the public listener. Allow lists read the model from `info` (the
+  /// Runs every check for a request on the public listener; whether the call needs an admin key is the
+  /// route's `access` column (routing/router.hpp). Allow lists read the model from `info` (the
   /// request's facts, read once by the connection), never the body. `peer` is normalized
   /// (common::normalize) and `peer_text` is its text.
   [[nodiscard]] net::awaitable<Verdict> check(std::shared_ptr<const AccessPolicy> policy, const IpAddress& peer,

@@ -24,12 +24,8 @@ http1::Limits limits_of(const config::Config& c) {
   return http1::Limits{c.limits.max_header, c.limits.max_headers, c.limits.max_uri, c.limits.max_body};
 }
 
-net::awaitable<std::optional<std::string>> run_reload(gateway::GatewayState* gw) {
-  if (!gw->reload) co_return std::optional<std::string>("nothing to reload: no configuration file (quick mode)");
-  co_return gw->reload();
-}
-
-std::string status_json(std::string_view status) { return std::string(R"({"status":")") + std::string(status) + "\"}"; }
+// A verdict known without waiting, as the awaitable authorize() returns.
+net::awaitable<auth::Verdict> decided(auth::Verdict verdict) { co_return verdict; }
 
 // Client-side read sizes. What a connection keeps between requests and through a long stream is its
 // read buffer's capacity, so reads start small (a request head rarely passes 1 KiB; the read-ahead of
@@ -213,69 +209,72 @@ net::awaitable<void> ClientConnection::refuse(const http1::Refusal& refusal) {
   if (co_await gateway::write_all(stream_, bytes)) co_await linger_close();
 }
 
-net::awaitable<bool> ClientConnection::refuse_request(const http::request<http::string_body>& msg,
-                                                      const routing::Route& route, const auth::Verdict& verdict,
-                                                      bool keep_alive) {
+net::awaitable<bool> ClientConnection::refuse_request(const gateway::ClientRequest& req, const auth::Verdict& verdict) {
   http1::ResponseOptions o;
-  o.version = msg.version();
-  o.keep_alive = keep_alive;
-  o.head_only = msg.method() == http::verb::head;
+  o.version = req.msg.version();
+  o.keep_alive = req.keep_alive;
+  o.head_only = req.msg.method() == http::verb::head;
   o.retry_after = verdict.retry_after;
   o.bearer_challenge = verdict.status == 401;
-  const auto rid = msg.find("X-Request-ID");
+  const auto rid = req.msg.find("X-Request-ID");
   const std::string request_id =
-      http1::request_id_for(rid == msg.end() ? std::string_view{} : std::string_view(rid->value()));
+      http1::request_id_for(rid == req.msg.end() ? std::string_view{} : std::string_view(rid->value()));
   o.request_id = request_id;
-  const std::string bytes = http1::refusal_response(verdict.status, route.family, verdict.message, o);
+  const std::string bytes = http1::refusal_response(verdict.status, req.route.family, verdict.message, o);
   const bool ok = co_await gateway::write_all(stream_, bytes);
-  co_return ok && keep_alive;
+  co_return ok && req.keep_alive;
 }
 
-net::awaitable<bool> ClientConnection::admin_request(http::request<http::string_body>& msg, std::string_view path,
-                                                     bool keep_alive, bool privileged) {
-  http1::ResponseOptions o;
-  o.version = msg.version();
-  o.keep_alive = keep_alive;
-  o.head_only = msg.method() == http::verb::head;
-  std::string bytes;
-  gateway::GatewayState& gw = worker_.gw;
-  const bool ready = gw.is_ready();
-  if (path == "/healthz") {
-    bytes = http1::simple_response(200, "application/json", status_json("ok"), o);
-  } else if (path == "/readyz") {
-    bytes = http1::simple_response(ready ? 200 : 503, "application/json", status_json(ready ? "ready" : "not ready"), o);
-  } else if (privileged && path == "/corral/api/reload") {
-    if (msg.method() != http::verb::post) {
-      o.allow = "POST";
-      bytes = http1::error_response(ProxyError{ErrorKind::kMethodNotAllowed, {}}, routing::ErrorFamily::kOllama, o);
-    } else {
-      const auto error = co_await net::co_spawn(gw.control, run_reload(&gw), net::use_awaitable);
-      bytes = error ? http1::simple_response(400, "application/json; charset=utf-8",
-                                             http1::error_body(routing::ErrorFamily::kOllama, 400, *error), o)
-                    : http1::simple_response(200, "application/json", status_json("reloaded"), o);
-    }
-  } else {
-    // The status page, /metrics and /corral/api/status (admin/admin_routes.hpp).
-    std::optional<std::string> page = co_await admin::answer_observability(gw, worker_.pool, msg, path, keep_alive, true);
-    bytes = page ? std::move(*page)
-                 : http1::error_response(ProxyError{ErrorKind::kNotFound, {}}, routing::ErrorFamily::kOllama, o);
-  }
-  const bool ok = co_await gateway::write_all(stream_, bytes);
-  co_return ok && keep_alive;
-}
-
+// One request: read -> check -> route -> authorize -> the handler of its route's kind. This frame lives as
+// long as the request, a stream's whole life, so what only one phase needs lives in that phase's frame.
 net::awaitable<bool> ClientConnection::serve_one(bool first_request) {
+  RequestParser parser;
+  gateway::ClientRequest req(parser.get(), stream_);
+  upstream::SnapshotPtr snap = co_await read_request(first_request, parser, req);
+  if (!snap) co_return false;
+  find_route(req);
+  auth::Verdict verdict;
+  {
+    // Named first: GCC 12 double-destroys non-trivial temporaries in a co_await full-expression. In a
+    // block of its own, so that the check's frame is gone before the request is proxied (a stream keeps
+    // this frame for its whole life).
+    auto authorizing = authorize(req, std::move(snap));
+    verdict = co_await std::move(authorizing);
+  }
+  bool go_on = false;
+  if (!verdict.admitted()) {
+    go_on = co_await refuse_request(req, verdict);
+  } else if (req.route.kind == routing::RouteKind::kGateway) {
+    go_on = co_await answer_own_route(req);
+  } else {
+    prepare_to_proxy(req, verdict);
+    start_read_ahead();
+    gateway::ProxyContext ctx{worker_.gw, worker_.pool};
+    const gateway::Completion done = co_await proxy::handle_request(ctx, req);
+    gatekeeper_.charge(verdict.key, req.completion_tokens);
+    // A departure seen by the watch may have cancelled this coroutine, after which its next co_await
+    // would throw: end here (the connection is over anyway).
+    go_on = done.keep_alive && !watch_.gone();
+  }
+  body_storage_ = std::move(req.msg.body());
+  co_return go_on;
+}
+
+// Read and check (style.md section 4, steps 2-4): the head under its deadline, Beast's parse of it, the
+// strict head checks, then the body. A refusal is answered here, with `Connection: close`. Returns the
+// snapshot the request is served under (loaded once the head is in), or null when the connection is to
+// close.
+net::awaitable<upstream::SnapshotPtr> ClientConnection::read_request(bool first_request, RequestParser& parser,
+                                                                     gateway::ClientRequest& req) {
   const Head head = co_await read_head(first_request);
-  if (head.status == HeadStatus::kClosed) co_return false;
+  if (head.status == HeadStatus::kClosed) co_return nullptr;
   if (head.status != HeadStatus::kComplete) {
     co_await refuse(head.refusal);
-    co_return false;
+    co_return nullptr;
   }
-  const auto snap = worker_.gw.registry.current();
+  upstream::SnapshotPtr snap = worker_.gw.registry.current();
   const http1::Limits limits = limits_of(*snap->config);
   buffer_.consume(head.skip);
-
-  http::request_parser<http::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(std::min<std::uint64_t>(limits.max_header + 1, UINT32_MAX)));
   parser.body_limit(limits.max_body);
   body_storage_.clear();
@@ -285,123 +284,97 @@ net::awaitable<bool> ClientConnection::serve_one(bool first_request) {
   buffer_.consume(head.size);
   if (ec || !parser.is_header_done()) {
     co_await refuse(ec ? http1::refusal_for_parse_error(ec) : http1::Refusal{ErrorKind::kBadRequest, "malformed request"});
-    co_return false;
+    co_return nullptr;
   }
-  auto& msg = parser.get();
+  const auto& msg = parser.get();
   const auto checked = http1::check_head(msg, limits);
   if (const auto* refusal = std::get_if<http1::Refusal>(&checked)) {
     co_await refuse(*refusal);
-    co_return false;
+    co_return nullptr;
   }
-  const http1::HeadFacts& facts = std::get<http1::HeadFacts>(checked);
-  const bool keep_alive =
-      msg.version() == 11 && msg.keep_alive() && !worker_.gw.draining.load(std::memory_order_relaxed);
+  req.facts = std::get<http1::HeadFacts>(checked);
+  req.keep_alive = msg.version() == 11 && msg.keep_alive() && !worker_.gw.draining.load(std::memory_order_relaxed);
+  if (!parser.is_done() && !co_await read_body(parser, req.facts, snap->config->timeouts.client_body)) {
+    co_return nullptr;
+  }
+  co_return snap;
+}
 
-  if (!parser.is_done()) {
-    if (facts.content_length) msg.body().reserve(*facts.content_length + routing::kBodyPadding);
-    // Beast reads a body in pieces of the buffer's free capacity: widen it for a large body (read
-    // syscalls), and give the memory back afterwards (below).
-    buffer_.reserve(std::min(facts.content_length.value_or(kBodyReadMax), kBodyReadMax) + buffer_.size());
-    constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    if (facts.expect_continue && !co_await gateway::write_all(stream_, kContinue)) co_return false;
-    while (!parser.is_done()) {
-      stream_.expires_after(snap->config->timeouts.client_body);
-      auto [rec, n] = co_await http::async_read_some(stream_, buffer_, parser);
-      if (rec == http::error::body_limit) {
-        co_await refuse({ErrorKind::kPayloadTooLarge, "request body too large"});
-        co_return false;
-      }
-      if (rec == http::error::bad_chunk || rec == http::error::bad_chunk_extension) {
-        co_await refuse({ErrorKind::kBadRequest, "invalid chunked encoding"});
-        co_return false;
-      }
-      if (rec) co_return false;  // the client left or stalled (the timeout closed the socket)
+// The body of a request whose head passed. Returns false when the connection is to close (a refusal was
+// answered, or the client left or stalled: the timeout closed the socket).
+net::awaitable<bool> ClientConnection::read_body(RequestParser& parser, const http1::HeadFacts& facts,
+                                                 std::chrono::nanoseconds timeout) {
+  if (facts.content_length) parser.get().body().reserve(*facts.content_length + routing::kBodyPadding);
+  // Beast reads a body in pieces of the buffer's free capacity: widen it for a large body (read
+  // syscalls), and give the memory back afterwards (below).
+  buffer_.reserve(std::min(facts.content_length.value_or(kBodyReadMax), kBodyReadMax) + buffer_.size());
+  constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+  if (facts.expect_continue && !co_await gateway::write_all(stream_, kContinue)) co_return false;
+  while (!parser.is_done()) {
+    stream_.expires_after(timeout);
+    auto [rec, n] = co_await http::async_read_some(stream_, buffer_, parser);
+    if (rec == http::error::body_limit) {
+      co_await refuse({ErrorKind::kPayloadTooLarge, "request body too large"});
+      co_return false;
     }
-    if (buffer_.capacity() > kKeptCapacity) buffer_.shrink_to_fit();
+    if (rec == http::error::bad_chunk || rec == http::error::bad_chunk_extension) {
+      co_await refuse({ErrorKind::kBadRequest, "invalid chunked encoding"});
+      co_return false;
+    }
+    if (rec) co_return false;
   }
+  if (buffer_.capacity() > kKeptCapacity) buffer_.shrink_to_fit();
+  co_return true;
+}
 
-  gateway::ClientRequest req(msg, stream_);
-  req.facts = facts;
-  req.route = routing::route_request(msg.method(), facts.origin_target);
-  const routing::Route& route = req.route;
-  req.info = routing::read_request_facts(route, msg.body());  // the one parse of the body
-  const bool health = facts.path == "/healthz" || facts.path == "/readyz";
-  const bool corral_api = facts.path.starts_with("/corral/");
-  // The status page and its JSON are read-only views, open to whoever this listener admits (like
-  // /api/tags); only Corral's admin calls (reload, ...) need an admin key on the public listener.
-  const bool read_only_view =
-      corral_api && (msg.method() == http::verb::get || msg.method() == http::verb::head) &&
-      (facts.path == "/corral/" || facts.path == "/corral/api/status" || facts.path == "/corral/api/scale");
-  const bool ollama_route =
-      route.kind != routing::RouteKind::kNotFound && route.kind != routing::RouteKind::kMethodNotAllowed;
-  auto policy = upstream::access_policy_of(snap);  // the snapshot's own: no lock
-  auth::Verdict verdict;
-  if (health || (admin_ && !ollama_route)) {
-    const bool go_on = co_await admin_request(msg, facts.path, keep_alive, admin_);
-    body_storage_ = std::move(msg.body());
-    co_return go_on;
-  }
-  if (admin_) {
-    verdict.client_ip = client_ip_;  // the admin listener is trusted: no keys, no limits, no X-Forwarded-For
-  } else if (corral_api && !read_only_view) {
-    verdict = auth::Gatekeeper::check_admin(std::move(policy), msg);
-    bool go_on = false;
-    if (verdict.admitted()) {
-      go_on = co_await admin_request(msg, facts.path, keep_alive, true);
-    } else {
-      go_on = co_await refuse_request(msg, route, verdict, keep_alive);
-    }
-    body_storage_ = std::move(msg.body());
-    co_return go_on;
-  } else {
-    {
-      // Named first: GCC 12 double-destroys non-trivial temporaries in a co_await full-expression. In a
-      // block of its own, so that its frame is gone before the request is proxied (a stream keeps this
-      // frame for its whole life: 0.5 KiB per open stream, issue 8).
-      auto checking = gatekeeper_.check(std::move(policy), peer_, client_ip_, msg, route, req.info);
-      verdict = co_await std::move(checking);
-    }
-    if (!verdict.admitted()) {
-      const bool go_on = co_await refuse_request(msg, route, verdict, keep_alive);
-      body_storage_ = std::move(msg.body());
-      co_return go_on;
-    }
-    if (read_only_view) {
-      const bool go_on = co_await admin_request(msg, facts.path, keep_alive, false);
-      body_storage_ = std::move(msg.body());
-      co_return go_on;
-    }
-  }
+// Which row of the table the request is, as this listener serves it; then the one parse of the body.
+void ClientConnection::find_route(gateway::ClientRequest& req) const {
+  const routing::RouteContext where{admin_ ? routing::Listener::kAdmin : routing::Listener::kPublic,
+                                    worker_.gw.admin_listener};
+  req.route = routing::route_request(req.msg.method(), req.facts.origin_target, where);
+  req.info = routing::read_request_facts(req.route, req.msg.body());
+}
 
-  // The gateway's own pages are not requests of the fleet: scrapes and status polls stay out of the
-  // request metrics and the access log, like /healthz.
-  if (admin::is_observability_page(worker_.gw, facts.path, admin_)) {
-    const std::optional<std::string> page =
-        co_await admin::answer_observability(worker_.gw, worker_.pool, msg, facts.path, keep_alive, admin_);
-    if (page) {
-      const bool go_on = co_await gateway::write_all(stream_, *page);
-      body_storage_ = std::move(msg.body());
-      co_return go_on && keep_alive;
-    }
+// Who may make this call. The admin listener is trusted: no keys, no limits, no X-Forwarded-For. On the
+// public listener the row's access column decides: probes pass; Corral's own admin calls need an admin
+// key and nothing more (they are not requests of the fleet: no rate limits); every other request passes
+// the gatekeeper's checks, which ask an admin key where the row does (model management). The policy is
+// the one in the snapshot the request loaded: no lock. Not a coroutine: the common case hands back the
+// gatekeeper's own check, so no frame is added for it.
+net::awaitable<auth::Verdict> ClientConnection::authorize(const gateway::ClientRequest& req, upstream::SnapshotPtr snap) {
+  const routing::Access access = req.route.traits->access;
+  if (admin_ || access == routing::Access::kOpen) {
+    auth::Verdict open;
+    open.client_ip = client_ip_;
+    return decided(std::move(open));
   }
-  const auto rid = msg.find("X-Request-ID");
-  req.request_id = http1::request_id_for(rid == msg.end() ? std::string_view{} : std::string_view(rid->value()));
+  auto policy = upstream::access_policy_of(snap);
+  if (access == routing::Access::kAdmin && req.route.kind == routing::RouteKind::kGateway) {
+    return decided(auth::Gatekeeper::check_admin(std::move(policy), req.msg));
+  }
+  return gatekeeper_.check(std::move(policy), peer_, client_ip_, req.msg, req.route, req.info);
+}
+
+// The gateway's own pages and calls are not requests of the fleet: probes, scrapes and status polls stay
+// out of the request metrics and the access log, and never start the read-ahead.
+net::awaitable<bool> ClientConnection::answer_own_route(const gateway::ClientRequest& req) {
+  const std::string bytes =
+      co_await admin::answer_gateway_route(worker_.gw, worker_.pool, req.msg, req.route, req.keep_alive);
+  const bool ok = co_await gateway::write_all(stream_, bytes);
+  co_return ok && req.keep_alive;
+}
+
+// What the proxy needs to know of the connection and of the verdict.
+void ClientConnection::prepare_to_proxy(gateway::ClientRequest& req, const auth::Verdict& verdict) {
+  const auto rid = req.msg.find("X-Request-ID");
+  req.request_id = http1::request_id_for(rid == req.msg.end() ? std::string_view{} : std::string_view(rid->value()));
   req.client_ip = verdict.client_ip;
   req.client_tls = tls_;
   if (verdict.key != nullptr) req.principal = verdict.key->name;
-  req.keep_alive = keep_alive;
   req.admin_listener = admin_;
   req.started = steady_now();
   req.relay_buffers = &worker_.relay_buffers;
   req.watch = &watch_;
-  start_read_ahead();
-  gateway::ProxyContext ctx{worker_.gw, worker_.pool};
-  const gateway::Completion done = co_await proxy::handle_request(ctx, req);
-  gatekeeper_.charge(verdict.key, req.completion_tokens);
-  body_storage_ = std::move(msg.body());
-  // A departure seen by the watch may have cancelled this coroutine, after which its next co_await would
-  // throw: end here (the connection is over anyway).
-  co_return done.keep_alive && !watch_.gone();
 }
 
 }  // namespace corral::netio

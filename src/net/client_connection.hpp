@@ -1,10 +1,11 @@
-// One client connection on its worker (style.md section 4, steps 2-4): the keep-alive loop that reads a
-// request head under its own deadline, checks it strictly (http/request_checks), reads the body into a
-// padded buffer, and hands the request to the proxy handler (or answers the gateway's own paths:
-// /healthz, /readyz, and on the admin listener the admin API). On the public listener every proxied call
-// and Corral's admin API pass the Gatekeeper first (keys, admin boundary, rate limits); the admin listener
-// is trusted and proxies management calls unchecked. A refused head is answered with `Connection: close`
-// and the connection is closed without reading what follows.
+// One client connection on its worker (style.md section 4, steps 2-5): the keep-alive loop that serves
+// one request after another in named phases: read (the head under its own deadline, strict checks in
+// http/request_checks, the body into a padded buffer), route (routing/router: every path Corral answers
+// is a row), authorize (on the public listener the row's access column: probes pass, Corral's admin calls
+// need an admin key, everything else passes the Gatekeeper's keys, allow lists and rate limits; the admin
+// listener is trusted and checks nothing), then the handler of the route's kind: the gateway's own pages
+// and calls (admin/admin_routes) or the proxy. A refused head is answered with `Connection: close` and
+// the connection is closed without reading what follows.
 #pragma once
 
 #include <chrono>
@@ -15,10 +16,12 @@
 
 #include "auth/gatekeeper.hpp"
 #include "common/asio.hpp"
+#include "gateway/client_request.hpp"
+#include "gateway/disconnect_watch.hpp"
 #include "http/request_checks.hpp"
 #include "net/connection_limiter.hpp"
-#include "gateway/disconnect_watch.hpp"
 #include "net/worker.hpp"
+#include "upstream/backend_registry.hpp"
 
 namespace corral::netio {
 
@@ -54,17 +57,26 @@ class ClientConnection final : public std::enable_shared_from_this<ClientConnect
     http1::Refusal refusal;
   };
 
+  using RequestParser = http::request_parser<http::string_body>;
+
+  net::awaitable<bool> serve_one(bool first_request);
+  // The phases of serve_one, in order.
+  net::awaitable<upstream::SnapshotPtr> read_request(bool first_request, RequestParser& parser,
+                                                     gateway::ClientRequest& req);
+  void find_route(gateway::ClientRequest& req) const;
+  net::awaitable<auth::Verdict> authorize(const gateway::ClientRequest& req, upstream::SnapshotPtr snap);
+  net::awaitable<bool> answer_own_route(const gateway::ClientRequest& req);
+  void prepare_to_proxy(gateway::ClientRequest& req, const auth::Verdict& verdict);
+  net::awaitable<bool> refuse_request(const gateway::ClientRequest& req, const auth::Verdict& verdict);
+
   net::awaitable<Head> read_head(bool first_request);
+  net::awaitable<bool> read_body(RequestParser& parser, const http1::HeadFacts& facts,
+                                 std::chrono::nanoseconds timeout);
   net::awaitable<bool> await_read_ahead(std::chrono::nanoseconds idle);
   void start_read_ahead();
   void read_ahead_done(std::size_t n);
-  net::awaitable<bool> serve_one(bool first_request);
   net::awaitable<void> refuse(const http1::Refusal& refusal);
   net::awaitable<void> linger_close();
-  net::awaitable<bool> admin_request(http::request<http::string_body>& msg, std::string_view path,
-                                     bool keep_alive, bool privileged);
-  net::awaitable<bool> refuse_request(const http::request<http::string_body>& msg, const routing::Route& route,
-                                      const auth::Verdict& verdict, bool keep_alive);
   void close();
 
   TcpStream stream_;

@@ -9,23 +9,8 @@ namespace {
 // been evicted since the last poll); below it, only a model the catalog did not have warm counts.
 constexpr std::chrono::milliseconds kSureLoad{500};
 
-bool generates(routing::Endpoint e) {
-  using routing::Endpoint;
-  switch (e) {
-    case Endpoint::kGenerate:
-    case Endpoint::kChat:
-    case Endpoint::kEmbed:
-    case Endpoint::kEmbeddings:
-    case Endpoint::kOpenAIChat:
-    case Endpoint::kOpenAICompletions:
-    case Endpoint::kOpenAIEmbeddings:
-    case Endpoint::kOpenAIResponses:
-    case Endpoint::kAnthropicMessages:
-      return true;
-    default:
-      return false;
-  }
-}
+// The route table's `generates` column: the endpoints that run a model and report tokens.
+bool generates(routing::Endpoint e) { return routing::traits(e).generates; }
 
 std::string_view pool_name(const upstream::Snapshot& snap, std::int32_t p) {
   if (p < 0 || static_cast<std::size_t>(p) >= snap.pools.size()) return {};

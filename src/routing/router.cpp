@@ -1,7 +1,13 @@
-// A fixed table in Ollama's registration order (server/routes.go GenerateRoutes). Lookup is a linear scan
-// over ~30 entries of string compares: cheaper than building anything, and obviously correct. Method
-// rules follow gin with HandleMethodNotAllowed: a known path with a wrong method is 405, an unknown path
-// 404, and a known path plus a trailing slash redirects. HEAD is accepted only where Ollama registers it.
+// A fixed table: the gateway's own rows first, then Ollama's in its registration order (server/routes.go
+// GenerateRoutes), then the namespaces. Lookup is a linear scan over ~40 rows of string compares: cheaper
+// than building anything, and obviously correct. The first exact or parameter row that matches the path
+// on this listener owns it (so `/` on the admin listener is the status page, not Ollama's root). Method
+// rules follow gin with HandleMethodNotAllowed on Ollama's rows: a known path with a wrong method is 405,
+// an unknown path 404, and a known path plus a trailing slash redirects; HEAD is accepted only where
+// Ollama registers it. The gateway's own rows answer a wrong method themselves (405 from their handler),
+// authorized as the namespace around them demands. A path nothing owns falls to a namespace: anything
+// under /corral/ is an admin call, anything else on the admin listener is answered there (404), since
+// that listener proxies Ollama's routes only.
 #include "routing/router.hpp"
 
 #include <array>
@@ -9,59 +15,126 @@
 namespace corral::routing {
 namespace {
 
-enum Method : unsigned { kGet = 1, kHead = 2, kPost = 4, kDelete = 8 };
-
-struct Entry {
-  std::string_view path;  // a trailing '*' marks one path parameter (no '/' inside)
-  unsigned methods;
-  std::string_view allow;
-  RouteKind kind;
-  Endpoint endpoint;
-  ErrorFamily family;
-  ModelField model_field;
-  bool stream_default;
-};
-
+using methods::kAny;
+using methods::kDelete;
+using methods::kGet;
+using methods::kHead;
+using methods::kPost;
 using K = RouteKind;
 using E = Endpoint;
 using F = ModelField;
-constexpr ErrorFamily kO = ErrorFamily::kOllama;
 constexpr ErrorFamily kAI = ErrorFamily::kOpenAI;
+constexpr Access kOpen = Access::kOpen;
+constexpr Access kAdmin = Access::kAdmin;
+constexpr bool kStreams = true;  // stream_default
+
+// Ollama's inference rows: one backend picked by model, generated tokens counted.
+constexpr RouteTraits kRuns{.generates = true, .places_model = true, .retryable = true};
+constexpr RouteTraits kRunsAI{.family = kAI, .generates = true, .places_model = true, .retryable = true};
 
 constexpr std::array kTable{
-    Entry{"/", kGet | kHead, "GET, HEAD", K::kPassthrough, E::kRoot, kO, F::kNone, false},
-    Entry{"/api/version", kGet | kHead, "GET, HEAD", K::kPassthrough, E::kVersion, kO, F::kNone, false},
-    Entry{"/api/status", kGet, "GET", K::kPassthrough, E::kStatus, kO, F::kNone, false},
-    Entry{"/api/pull", kPost, "POST", K::kManagement, E::kPull, kO, F::kModelOrName, true},
-    Entry{"/api/push", kPost, "POST", K::kManagement, E::kPush, kO, F::kModelOrName, true},
-    Entry{"/api/tags", kGet | kHead, "GET, HEAD", K::kAggregate, E::kTags, kO, F::kNone, false},
-    Entry{"/api/show", kPost, "POST", K::kPassthrough, E::kShow, kO, F::kModelOrName, false},
-    Entry{"/api/delete", kDelete, "DELETE", K::kManagement, E::kDelete, kO, F::kModelOrName, false},
-    Entry{"/api/create", kPost, "POST", K::kManagement, E::kCreate, kO, F::kModelOrName, true},
-    Entry{"/api/blobs/*", kPost | kHead, "POST, HEAD", K::kManagement, E::kBlobs, kO, F::kNone, false},
-    Entry{"/api/copy", kPost, "POST", K::kManagement, E::kCopy, kO, F::kSourceDestination, false},
-    Entry{"/api/ps", kGet, "GET", K::kAggregate, E::kPs, kO, F::kNone, false},
-    Entry{"/api/generate", kPost, "POST", K::kInference, E::kGenerate, kO, F::kModel, true},
-    Entry{"/api/chat", kPost, "POST", K::kInference, E::kChat, kO, F::kModel, true},
-    Entry{"/api/embed", kPost, "POST", K::kInference, E::kEmbed, kO, F::kModel, false},
-    Entry{"/api/embeddings", kPost, "POST", K::kInference, E::kEmbeddings, kO, F::kModel, false},
-    Entry{"/v1/chat/completions", kPost, "POST", K::kInference, E::kOpenAIChat, kAI, F::kModel, false},
-    Entry{"/v1/completions", kPost, "POST", K::kInference, E::kOpenAICompletions, kAI, F::kModel, false},
-    Entry{"/v1/embeddings", kPost, "POST", K::kInference, E::kOpenAIEmbeddings, kAI, F::kModel, false},
-    Entry{"/v1/models", kGet, "GET", K::kAggregate, E::kModelsList, kAI, F::kNone, false},
-    Entry{"/v1/models/*", kGet, "GET", K::kModelPath, E::kModelGet, kAI, F::kPath, false},
-    Entry{"/v1/responses", kPost, "POST", K::kInference, E::kOpenAIResponses, kAI, F::kModel, false},
+    // The gateway's own. Probes answer any method, as they always have.
+    RouteRow{"/healthz", kAny, K::kGateway, E::kHealthz, F::kNone, false, {.access = kOpen, .read_only = true}},
+    RouteRow{"/readyz", kAny, K::kGateway, E::kReadyz, F::kNone, false, {.access = kOpen, .read_only = true}},
+    RouteRow{"/metrics", kGet | kHead, K::kGateway, E::kMetrics, F::kNone, false,
+             {.listeners = Listeners::kAdminElsePublic, .read_only = true}},
+    RouteRow{"/", kGet | kHead, K::kGateway, E::kAdminRoot, F::kNone, false,
+             {.listeners = Listeners::kAdminOnly, .read_only = true}},
+    // The status page and its JSON are views, open to whoever the listener admits (like /api/tags).
+    RouteRow{"/corral/", kGet | kHead, K::kGateway, E::kStatusPage, F::kNone, false, {.read_only = true}},
+    RouteRow{"/corral/api/status", kGet | kHead, K::kGateway, E::kFleetStatus, F::kNone, false, {.read_only = true}},
+    RouteRow{"/corral/api/scale", kGet | kHead, K::kGateway, E::kScaleAdvice, F::kNone, false, {.read_only = true}},
+    RouteRow{"/corral/api/reload", kPost, K::kGateway, E::kReload, F::kNone, false, {.access = kAdmin}},
+
+    // Ollama's and OpenAI's, proxied on both listeners.
+    RouteRow{"/", kGet | kHead, K::kPassthrough, E::kRoot, F::kNone, false, {.read_only = true, .retryable = true}},
+    RouteRow{"/api/version", kGet | kHead, K::kPassthrough, E::kVersion, F::kNone, false,
+             {.read_only = true, .retryable = true}},
+    RouteRow{"/api/status", kGet, K::kPassthrough, E::kStatus, F::kNone, false, {.read_only = true, .retryable = true}},
+    RouteRow{"/api/pull", kPost, K::kManagement, E::kPull, F::kModelOrName, kStreams,
+             {.access = kAdmin, .fans_out = true, .reports_progress = true}},
+    RouteRow{"/api/push", kPost, K::kManagement, E::kPush, F::kModelOrName, kStreams, {.access = kAdmin}},
+    RouteRow{"/api/tags", kGet | kHead, K::kAggregate, E::kTags, F::kNone, false, {.read_only = true, .merged = true}},
+    RouteRow{"/api/show", kPost, K::kPassthrough, E::kShow, F::kModelOrName, false,
+             {.read_only = true, .retryable = true}},
+    RouteRow{"/api/delete", kDelete, K::kManagement, E::kDelete, F::kModelOrName, false,
+             {.access = kAdmin, .fans_out = true, .holders_only = true}},
+    RouteRow{"/api/create", kPost, K::kManagement, E::kCreate, F::kModelOrName, kStreams,
+             {.access = kAdmin, .fans_out = true, .reports_progress = true}},
+    RouteRow{"/api/blobs/*", kPost | kHead, K::kManagement, E::kBlobs, F::kNone, false, {.access = kAdmin}},
+    RouteRow{"/api/copy", kPost, K::kManagement, E::kCopy, F::kSourceDestination, false,
+             {.access = kAdmin, .fans_out = true, .holders_only = true}},
+    RouteRow{"/api/ps", kGet, K::kAggregate, E::kPs, F::kNone, false, {.read_only = true, .merged = true}},
+    RouteRow{"/api/generate", kPost, K::kInference, E::kGenerate, F::kModel, kStreams, kRuns},
+    RouteRow{"/api/chat", kPost, K::kInference, E::kChat, F::kModel, kStreams, kRuns},
+    RouteRow{"/api/embed", kPost, K::kInference, E::kEmbed, F::kModel, false, kRuns},
+    RouteRow{"/api/embeddings", kPost, K::kInference, E::kEmbeddings, F::kModel, false, kRuns},
+    RouteRow{"/v1/chat/completions", kPost, K::kInference, E::kOpenAIChat, F::kModel, false, kRunsAI},
+    RouteRow{"/v1/completions", kPost, K::kInference, E::kOpenAICompletions, F::kModel, false, kRunsAI},
+    RouteRow{"/v1/embeddings", kPost, K::kInference, E::kOpenAIEmbeddings, F::kModel, false, kRunsAI},
+    RouteRow{"/v1/models", kGet, K::kAggregate, E::kModelsList, F::kNone, false,
+             {.family = kAI, .read_only = true, .merged = true}},
+    RouteRow{"/v1/models/*", kGet, K::kModelPath, E::kModelGet, F::kPath, false,
+             {.family = kAI, .read_only = true, .retryable = true}},
+    RouteRow{"/v1/responses", kPost, K::kInference, E::kOpenAIResponses, F::kModel, false, kRunsAI},
     // multipart/form-data: the model is not in JSON, so any healthy backend takes it
-    Entry{"/v1/audio/transcriptions", kPost, "POST", K::kPassthrough, E::kOpenAIAudioTranscriptions, kAI, F::kNone,
-          false},
-    Entry{"/v1/messages", kPost, "POST", K::kInference, E::kAnthropicMessages, kAI, F::kModel, false},
-    Entry{"/api/me", kPost, "POST", K::kPassthrough, E::kOther, kO, F::kNone, false},
-    Entry{"/api/signout", kPost, "POST", K::kPassthrough, E::kOther, kO, F::kNone, false},
-    Entry{"/api/user/keys/*", kDelete, "DELETE", K::kPassthrough, E::kOther, kO, F::kNone, false},
-    Entry{"/api/experimental/web_search", kPost, "POST", K::kPassthrough, E::kOther, kO, F::kNone, false},
-    Entry{"/api/experimental/web_fetch", kPost, "POST", K::kPassthrough, E::kOther, kO, F::kNone, false},
-    Entry{"/api/experimental/model-recommendations", kGet, "GET", K::kPassthrough, E::kOther, kO, F::kNone, false},
+    RouteRow{"/v1/audio/transcriptions", kPost, K::kPassthrough, E::kOpenAIAudioTranscriptions, F::kNone, false,
+             {.family = kAI, .retryable = true}},
+    RouteRow{"/v1/messages", kPost, K::kInference, E::kAnthropicMessages, F::kModel, false, kRunsAI},
+    RouteRow{"/api/me", kPost, K::kPassthrough, E::kOther, F::kNone, false, {.retryable = true}},
+    RouteRow{"/api/signout", kPost, K::kPassthrough, E::kOther, F::kNone, false, {.retryable = true}},
+    RouteRow{"/api/user/keys/*", kDelete, K::kPassthrough, E::kOther, F::kNone, false, {.retryable = true}},
+    RouteRow{"/api/experimental/web_search", kPost, K::kPassthrough, E::kOther, F::kNone, false, {.retryable = true}},
+    RouteRow{"/api/experimental/web_fetch", kPost, K::kPassthrough, E::kOther, F::kNone, false, {.retryable = true}},
+    RouteRow{"/api/experimental/model-recommendations", kGet, K::kPassthrough, E::kOther, F::kNone, false,
+             {.retryable = true}},
+
+    // Namespaces: only for paths no row above owns (the handler answers 404, or 405 for a known page).
+    RouteRow{"/corral/**", kAny, K::kGateway, E::kCorralOther, F::kNone, false, {.access = kAdmin}},
+    RouteRow{"/**", kAny, K::kGateway, E::kAdminOther, F::kNone, false, {.listeners = Listeners::kAdminOnly}},
 };
+
+constexpr std::string_view allow_text(unsigned m) {
+  switch (m) {
+    case kGet: return "GET";
+    case kGet | kHead: return "GET, HEAD";
+    case kPost: return "POST";
+    case kPost | kHead: return "POST, HEAD";
+    case kDelete: return "DELETE";
+    default: return {};
+  }
+}
+
+// traits(Endpoint) hands out one row's traits for all rows of an endpoint, so they must agree.
+constexpr bool rows_of_an_endpoint_agree() {
+  for (std::size_t i = 0; i < kTable.size(); ++i) {
+    for (std::size_t j = i + 1; j < kTable.size(); ++j) {
+      if (kTable[i].endpoint == kTable[j].endpoint && !(kTable[i].traits == kTable[j].traits)) return false;
+    }
+  }
+  return true;
+}
+static_assert(rows_of_an_endpoint_agree(), "rows of one endpoint must have the same traits");
+
+constexpr bool every_row_well_formed() {
+  for (const RouteRow& row : kTable) {
+    if (row.methods != kAny && allow_text(row.methods).empty()) return false;  // an Allow header for its 405
+    if (row.is_namespace() && row.kind != K::kGateway) return false;           // Ollama's paths are exact
+    if (row.endpoint == E::kNone) return false;
+  }
+  return true;
+}
+static_assert(every_row_well_formed(), "a row without an Allow text, a proxied namespace or no endpoint");
+
+constexpr std::array<const RouteTraits*, kEndpointCount> kByEndpoint = [] {
+  std::array<const RouteTraits*, kEndpointCount> by{};
+  for (auto& t : by) t = &kNoRouteTraits;
+  for (const RouteRow& row : kTable) {
+    auto& slot = by[static_cast<std::size_t>(row.endpoint)];
+    if (slot == &kNoRouteTraits) slot = &row.traits;
+  }
+  return by;
+}();
 
 unsigned method_bit(http::verb method) {
   switch (method) {
@@ -78,8 +151,24 @@ unsigned method_bit(http::verb method) {
   }
 }
 
-// Matches `path` against a table path; on a parameter match, `param` receives the parameter.
-bool matches(std::string_view pattern, std::string_view path, std::string_view& param) {
+bool takes(const RouteRow& row, unsigned bit) { return row.methods == kAny || (row.methods & bit) != 0; }
+
+bool served_on(const RouteRow& row, RouteContext where) {
+  switch (row.traits.listeners) {
+    case Listeners::kBoth:
+      return true;
+    case Listeners::kAdminOnly:
+      return where.listener == Listener::kAdmin;
+    case Listeners::kAdminElsePublic:
+      return where.listener == Listener::kAdmin || !where.admin_listener_configured;
+  }
+  return false;
+}
+
+// Matches `path` against a row's path; on a parameter match, `param` receives the parameter.
+bool matches(const RouteRow& row, std::string_view path, std::string_view& param) {
+  const std::string_view pattern = row.path;
+  if (row.is_namespace()) return path.starts_with(pattern.substr(0, pattern.size() - 2));
   if (pattern.ends_with('*')) {
     const std::string_view prefix = pattern.substr(0, pattern.size() - 1);
     if (!path.starts_with(prefix)) return false;
@@ -91,42 +180,77 @@ bool matches(std::string_view pattern, std::string_view path, std::string_view& 
   return pattern == path;
 }
 
-const Entry* find(std::string_view path, std::string_view& param) {
-  for (const Entry& entry : kTable) {
-    if (matches(entry.path, path, param)) return &entry;
+// The first row (exact or parameter, or with `namespaces` only namespaces) that serves `path` here.
+// With `proxied_only`, only Ollama's rows count (gin's trailing-slash redirect knows nothing else).
+const RouteRow* find(std::string_view path, RouteContext where, std::string_view& param, bool namespaces,
+                     bool proxied_only = false) {
+  for (const RouteRow& row : kTable) {
+    if (row.is_namespace() != namespaces || !served_on(row, where)) continue;
+    if (proxied_only && row.kind == K::kGateway) continue;
+    if (matches(row, path, param)) return &row;
   }
   return nullptr;
 }
 
+Route from_row(const RouteRow& row) {
+  Route route;
+  route.kind = row.kind;
+  route.endpoint = row.endpoint;
+  route.family = row.traits.family;
+  route.model_field = row.model_field;
+  route.stream_default = row.stream_default;
+  route.traits = &row.traits;
+  return route;
+}
+
+// The path's owner does not take the method. Ollama's: 405 as gin answers it, a call of nothing (no
+// traits). The gateway's: its handler answers 405, authorized by the namespace around it, if any.
+Route refused_method(const RouteRow& owner, std::string_view path, RouteContext where) {
+  Route route;
+  route.endpoint = owner.endpoint;
+  route.family = owner.traits.family;
+  route.method_allowed = false;
+  route.allow = allow_text(owner.methods);
+  if (owner.kind != K::kGateway) {
+    route.kind = K::kMethodNotAllowed;
+    return route;
+  }
+  route.kind = K::kGateway;
+  std::string_view unused;
+  const RouteRow* around = find(path, where, unused, true);
+  route.traits = around != nullptr ? &around->traits : &owner.traits;
+  return route;
+}
+
 }  // namespace
 
-Route route_request(http::verb method, std::string_view target) {
+Route route_request(http::verb method, std::string_view target, RouteContext where) {
   const std::string_view path = target.substr(0, target.find('?'));
-  Route route;
   std::string_view param;
-  const Entry* entry = find(path, param);
-  if (!entry) {
-    if (path.size() > 1 && path.back() == '/') {
-      const std::string_view trimmed = path.substr(0, path.size() - 1);
-      if (find(trimmed, param)) {
-        route.kind = RouteKind::kRedirect;
-        route.redirect_path = trimmed;
-      }
+  if (const RouteRow* owner = find(path, where, param, false)) {
+    if (!takes(*owner, method_bit(method))) return refused_method(*owner, path, where);
+    Route route = from_row(*owner);
+    if (owner->kind == K::kModelPath) route.path_model = param;
+    return route;
+  }
+  if (path.size() > 1 && path.back() == '/') {
+    const std::string_view trimmed = path.substr(0, path.size() - 1);
+    if (find(trimmed, where, param, false, true) != nullptr) {
+      Route route;
+      route.kind = K::kRedirect;
+      route.redirect_path = trimmed;
+      return route;
     }
-    return route;
   }
-  route.endpoint = entry->endpoint;
-  route.family = entry->family;
-  if ((entry->methods & method_bit(method)) == 0) {
-    route.kind = RouteKind::kMethodNotAllowed;
-    route.allow = entry->allow;
-    return route;
-  }
-  route.kind = entry->kind;
-  route.model_field = entry->model_field;
-  route.stream_default = entry->stream_default;
-  if (entry->kind == RouteKind::kModelPath) route.path_model = param;
-  return route;
+  if (const RouteRow* space = find(path, where, param, true)) return from_row(*space);
+  return Route{};
+}
+
+std::span<const RouteRow> route_table() { return kTable; }
+
+const RouteTraits& traits(Endpoint endpoint) {
+  const auto i = static_cast<std::size_t>(endpoint);
+  return i < kByEndpoint.size() ? *kByEndpoint[i] : kNoRouteTraits;
 }
 
 std::optional<std::string> decode_path_segment(std::string_view segment) {
@@ -155,10 +279,7 @@ std::optional<std::string> decode_path_segment(std::string_view segment) {
   return out;
 }
 
-bool fans_out(Endpoint endpoint) {
-  return endpoint == Endpoint::kPull || endpoint == Endpoint::kCreate || endpoint == Endpoint::kCopy ||
-         endpoint == Endpoint::kDelete;
-}
+bool fans_out(Endpoint endpoint) { return traits(endpoint).fans_out; }
 
 std::string_view to_string(Endpoint endpoint) {
   switch (endpoint) {
@@ -188,6 +309,16 @@ std::string_view to_string(Endpoint endpoint) {
     case Endpoint::kModelsList: return "models_list";
     case Endpoint::kModelGet: return "model_get";
     case Endpoint::kOther: return "other";
+    case Endpoint::kHealthz: return "healthz";
+    case Endpoint::kReadyz: return "readyz";
+    case Endpoint::kMetrics: return "metrics";
+    case Endpoint::kStatusPage: return "status_page";
+    case Endpoint::kAdminRoot: return "admin_root";
+    case Endpoint::kFleetStatus: return "fleet_status";
+    case Endpoint::kScaleAdvice: return "scale_advice";
+    case Endpoint::kReload: return "reload";
+    case Endpoint::kCorralOther: return "corral_other";
+    case Endpoint::kAdminOther: return "admin_other";
   }
   return "unknown";
 }
