@@ -9,7 +9,7 @@ namespace {
 
 using S = ErrorSource;
 
-constexpr std::array<ErrorInfo, 25> kTable{{
+constexpr std::array<ErrorInfo, 26> kTable{{
     {400, S::kDownstream, false, false, "bad request", "bad_request"},
     {408, S::kDownstream, false, false, "request timeout", "request_timeout"},
     {413, S::kDownstream, false, false, "request body too large", "payload_too_large"},
@@ -31,6 +31,14 @@ constexpr std::array<ErrorInfo, 25> kTable{{
     {502, S::kUpstream, true, false, "upstream closed the connection before responding", "upstream_reset"},
     {503, S::kUpstream, true, true, "server busy, please try again.  maximum pending requests exceeded",
      "upstream_busy"},
+    // A 502 the backend itself sent comes from something in front of Ollama (a proxy or load balancer
+    // that could not reach it): it arrives fast, before any byte went to the client, and says this
+    // backend cannot serve now, so another one may take the request, as after a refused connection
+    // (generation has no side effects). A head that cannot be parsed (next row) is not retried: the
+    // backend took the whole request and may be running it, model load included, and a second backend
+    // would do it all again; the outlier detector deals with the broken one. Both rows keep the log name
+    // upstream_bad_response that access logs and dashboards already count.
+    {502, S::kUpstream, true, false, "upstream answered 502 Bad Gateway", "upstream_bad_response"},
     {502, S::kUpstream, false, false, "upstream sent an invalid response", "upstream_bad_response"},
     {504, S::kUpstream, false, false, "upstream timeout", "upstream_first_byte_timeout"},
     {502, S::kUpstream, false, false, "upstream connection lost", "upstream_stream_error"},

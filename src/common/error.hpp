@@ -29,7 +29,8 @@ enum class ErrorKind : std::uint8_t {
   kUpstreamConnectTimeout,    ///< connect timed out -> 504; retryable
   kUpstreamResetBeforeHead,   ///< EOF/reset before the response head -> 502; retryable
   kUpstreamBusy,              ///< Ollama's 503 queue-full answer -> 503; retryable
-  kUpstreamBadResponse,       ///< unparsable response head -> 502
+  kUpstreamBadGateway,        ///< the backend answered 502 itself -> 502; retryable
+  kUpstreamBadResponse,       ///< unparsable response head -> 502; not retried
   kUpstreamFirstByteTimeout,  ///< no response head within timeouts.first_byte -> 504; not retried
   kUpstreamStreamError,       ///< upstream broke mid-body: the client connection is aborted
   kStreamIdleTimeout,         ///< upstream silent past timeouts.stream_idle mid-body: aborted
