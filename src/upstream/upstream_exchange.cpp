@@ -52,11 +52,13 @@ net::awaitable<void> exchange(upstream::ConnectionPool& pool, const std::shared_
                               const config::TimeoutsConfig& timeouts, std::optional<ResponseParser>& parser,
                               ExchangeResult& out) {
   using upstream::Outcome;
-  const auto ex = co_await net::this_coro::executor;
   out = ExchangeResult{};
   out.conn = pool.checkout(backend->uid);
   for (;;) {
     if (!out.conn) {
+      // Fetched here, not up front: most attempts reuse a pooled connection, and copying the type-erased
+      // executor is not free.
+      const auto ex = co_await net::this_coro::executor;
       error_code ec;
       out.conn = co_await upstream::connect_backend(ex, backend, timeouts.connect, ec);
       if (!out.conn) {
