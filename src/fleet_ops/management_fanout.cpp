@@ -67,7 +67,10 @@ struct FanOut {
   const upstream::SnapshotPtr& snap;
   std::size_t pool;
   routing::Endpoint endpoint;
-  routing::RequestInfo info;
+  // The route's row: reports_progress (pull, create: progress lines, a stream unless `stream` is false)
+  // and holders_only (delete, copy: only the backends that have the model, the source).
+  const routing::RouteTraits& traits;
+  const routing::RequestInfo& info;  // the request's facts, read once by the connection
   std::uint64_t model_hash = 0;
   std::uint64_t destination_hash = 0;  // copy
   std::vector<BackendRun> runs;
@@ -79,7 +82,8 @@ struct FanOut {
   bool client_failed = false;
 
   FanOut(gateway::ProxyContext& c, gateway::ClientRequest& r, const upstream::SnapshotPtr& s, std::size_t p, net::any_io_executor ex)
-      : ctx(c), req(r), snap(s), pool(p), endpoint(r.route.endpoint), channel(ex, 0) {}
+      : ctx(c), req(r), snap(s), pool(p), endpoint(r.route.endpoint), traits(*r.route.traits), info(r.info),
+        channel(ex, 0) {}
   [[nodiscard]] const config::Config& config() const { return *snap->config; }
   [[nodiscard]] const upstream::PoolState& pool_state() const { return snap->pools[pool]; }
 };
@@ -101,17 +105,11 @@ std::vector<std::uint32_t> named_targets(const upstream::PoolState& pool, std::s
   return out;
 }
 
-// Pull and create answer with progress lines (a stream unless `stream` is false).
-bool reports_progress(routing::Endpoint e) { return e == routing::Endpoint::kPull || e == routing::Endpoint::kCreate; }
-
-// Delete and copy concern only the backends that have the model (the source).
-bool holders_only(routing::Endpoint e) { return e == routing::Endpoint::kDelete || e == routing::Endpoint::kCopy; }
-
 // Without a header: the eligible members; for delete and copy only those whose inventory may hold the
 // model (a backend that lacks it has nothing to delete or copy).
 std::vector<std::uint32_t> pool_targets(const FanOut& fo) {
   const upstream::PoolState& pool = fo.pool_state();
-  const bool holders = holders_only(fo.endpoint);
+  const bool holders = fo.traits.holders_only;
   const std::int64_t now = upstream::steady_ns();
   std::vector<std::uint32_t> out;
   for (std::uint32_t i = 0; i < pool.members.size(); ++i) {
@@ -336,7 +334,7 @@ net::awaitable<FanOutAnswer> conclude(FanOut& fo) {
   for (const BackendRun& r : fo.runs) outcomes.push_back({r.backend->name, r.status, r.ok, r.error});
   const Verdict v = merge_outcomes(fo.endpoint, fo.info.model, outcomes);
   constexpr std::string_view kSuccess = "{\"status\":\"success\"}";
-  if (fo.info.stream && reports_progress(fo.endpoint) && (fo.head_sent || v.error.empty())) {
+  if (fo.info.stream && fo.traits.reports_progress && (fo.head_sent || v.error.empty())) {
     const std::string last = (v.error.empty() ? std::string(kSuccess) : gojson::error_body(v.error)) + "\n";
     const bool written = co_await write_stream(fo, last, true);
     co_return FanOutAnswer{gateway::Completion{written && fo.res.keep_alive()}, 200};
@@ -345,7 +343,7 @@ net::awaitable<FanOutAnswer> conclude(FanOut& fo) {
     const std::string body = gojson::error_body(v.error);
     co_return co_await answer_whole(fo, v.status, body);
   }
-  co_return co_await answer_whole(fo, 200, reports_progress(fo.endpoint) ? kSuccess : std::string_view{});
+  co_return co_await answer_whole(fo, 200, fo.traits.reports_progress ? kSuccess : std::string_view{});
 }
 
 }  // namespace
@@ -354,7 +352,6 @@ net::awaitable<FanOutAnswer> fan_out(gateway::ProxyContext& ctx, gateway::Client
                                      std::size_t pool) {
   const auto ex = co_await net::this_coro::executor;  // named: no temporaries in a co_await expression (GCC 12)
   FanOut fo(ctx, req, snap, pool, ex);
-  fo.info = req.info;
   if (!fo.info.ok()) {
     co_return FanOutAnswer{co_await gateway::answer_error(req, ErrorKind::kBadRequest, fo.info.error_message), 400};
   }
@@ -377,7 +374,7 @@ net::awaitable<FanOutAnswer> fan_out(gateway::ProxyContext& ctx, gateway::Client
     members = pool_targets(fo);
   }
   if (members.empty()) {
-    if (holders_only(fo.endpoint)) co_return co_await conclude(fo);  // nobody has the model: Ollama's 404
+    if (fo.traits.holders_only) co_return co_await conclude(fo);  // nobody has the model: Ollama's 404
     co_return FanOutAnswer{co_await gateway::answer_error(req, ErrorKind::kNoEligibleBackend), 503};
   }
   for (const std::uint32_t m : members) {

@@ -15,12 +15,11 @@
 
 #include "common/asio.hpp"
 #include "gateway/client_request.hpp"
+#include "gateway/request_context.hpp"
 #include "routing/router.hpp"
 #include "upstream/backend_registry.hpp"
 
 namespace corral::fleet_ops {
-
-struct ProxyContext;  // proxy_handler.hpp
 
 /// How a fanned-out call ended: the status the client got (for the access log and metrics) and whether
 /// the connection goes on.
