@@ -38,12 +38,14 @@ bool places_model(routing::Endpoint e) {
   }
 }
 
-lb::PickContext pick_context(const PickInput& in) {
+// What the policy sees of the request. Random bits only where they can matter: model_aware breaks ties by
+// the rendezvous hash of model and backend, and the model path always has a model.
+lb::PickContext pick_context(const PickInput& in, bool draw_random) {
   lb::PickContext ctx;
   ctx.model_key = in.model_key;
   ctx.has_affinity_hash = in.hash_on.has_value();
   ctx.affinity_hash = in.hash_on.value_or(0);
-  ctx.random = random_bits();
+  if (draw_random) ctx.random = random_bits();
   return ctx;
 }
 
@@ -127,7 +129,7 @@ admission::Lease plain_pick(const PickInput& in, admission::PoolQueue& queue, st
   if (!any_eligible) return admission::Lease::none_eligible();
   if (candidates.empty()) return {};
   if (auto lease = sticky_lease(in, queue, candidates, extra_slots, now)) return lease;
-  return admission::pick_and_reserve(queue, *pool.policy, candidates, pool.slots, pick_context(in), extra_slots);
+  return admission::pick_and_reserve(queue, *pool.policy, candidates, pool.slots, pick_context(in, true), extra_slots);
 }
 
 // The model-aware pick's buffers, reused per thread: a pick allocates nothing once they have grown to the
@@ -143,14 +145,16 @@ struct ModelPickBuffers {
 
 // Member `i`'s facts into buf.members[i]. Creates the model's state there on first sight and sets its slot
 // limit from the backend's num_parallel. The claim table is read only for members the request may still
-// take (it locks while any claim stands).
+// take (it locks while any claim stands). ModelCatalog::state builds a new state before it looks for the
+// existing one, so find() goes first: once the model has been seen there, reading allocates nothing.
 void read_member(const PickInput& in, admission::PoolQueue& queue, std::size_t i, bool tried,
                  std::optional<std::uint64_t> sticky, ModelPickBuffers& buf) {
   const upstream::Snapshot& snap = *in.snapshot;
   const upstream::PoolState& pool = snap.pools[in.pool];
   const upstream::PoolMember& m = *pool.members[i];
   const config::BackendConfig& bc = pool.config->backends[i];
-  const std::shared_ptr<upstream::ModelState> state = m.backend->catalog.state(in.model_hash, in.model_key);
+  std::shared_ptr<upstream::ModelState> state = m.backend->catalog.find(in.model_hash);
+  if (!state) state = m.backend->catalog.state(in.model_hash, in.model_key);
   state->slots->limit.store(bc.num_parallel, std::memory_order_relaxed);
   MemberView& v = buf.members[i];
   v.serves = true;
@@ -162,11 +166,14 @@ void read_member(const PickInput& in, admission::PoolQueue& queue, std::size_t i
   v.weight = m.weight;
   v.in_flight = m.backend->slots->in_flight.load(std::memory_order_relaxed);
   v.model = worker_facts(*m.backend, bc, *state, snap.config->placement.load_rate);
+  buf.model_slots[i] = state->slots;
+  // Where the model is loaded or loading, the other models there change nothing (placement::assess does
+  // not look at them), so the common pick does not read them (a rule lookup per model, for `pinned`).
+  if (v.model.loaded || v.model.loading_since_ns != 0) return;
   buf.tables[i] = m.backend->catalog.table();
   v.first_resident = static_cast<std::uint32_t>(buf.residents.size());
   append_residents(snap, *buf.tables[i], in.model_hash, buf.residents);
   v.resident_count = static_cast<std::uint32_t>(buf.residents.size()) - v.first_resident;
-  buf.model_slots[i] = state->slots;
 }
 
 PoolView read_pool(const PickInput& in, admission::PoolQueue& queue, std::int64_t now, std::int64_t waited,
@@ -239,7 +246,7 @@ admission::Lease pick_for_model(const PickInput& in, admission::PoolQueue& queue
   const upstream::PoolState& pool = in.snapshot->pools[in.pool];
   const std::int64_t waited = ticket != nullptr ? now - ticket->started_ns() : 0;
   const std::optional<std::uint64_t> sticky = sticky_id(in, now);
-  const lb::PickContext ctx = pick_context(in);
+  const lb::PickContext ctx = pick_context(in, false);
   thread_local ModelPickBuffers buf;
   std::optional<std::uint32_t> claim;
   // At most two passes: a second one when another pick started a load while this one waited for the

@@ -42,7 +42,9 @@ struct MemberView {
   std::uint32_t weight = 1;
   std::uint32_t in_flight = 0;    ///< requests running on the backend, every model
   WorkerFacts model;              ///< the requested model there (loaded, loading, size, load estimate, VRAM)
-  std::uint32_t first_resident = 0;  ///< its other loaded or loading models: PoolView::residents from here
+  /// Its other loaded or loading models, PoolView::residents from here; needed only where the requested
+  /// model is cold (assess ignores them otherwise), so a reader may leave them out there.
+  std::uint32_t first_resident = 0;
   std::uint32_t resident_count = 0;
 };
 

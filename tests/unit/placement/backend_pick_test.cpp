@@ -1,8 +1,9 @@
 // try_pick over a real snapshot with the time passed in, so the rules that depend on time are moved by
 // the test instead of waited for: a cold model gets one load that later picks join (single flight), a
-// tried backend is never picked again, X-Corral-Backend leaves one candidate, a session sticks to its
-// backend until the affinity TTL runs out, an ejection ends when its time comes, and a request that has
-// waited max_pass_over may start a replica.
+// load that needs room forgets the idle model it evicts, a tried backend is never picked again,
+// X-Corral-Backend leaves one candidate, a session sticks to its backend until the affinity TTL runs
+// out, an ejection ends when its time comes, and a request that has waited max_pass_over may start a
+// replica.
 #include "placement/backend_pick.hpp"
 
 #include <gtest/gtest.h>
@@ -22,7 +23,8 @@ const std::string kModel = "m:latest";
 // Two backends in one pool, the registry's first snapshot, and a pick input for kModel.
 struct Fleet {
   explicit Fleet(config::Policy policy = config::Policy::kModelAware, std::uint32_t num_parallel = 1)
-      : config(make_config(policy, num_parallel)), admission(config), registry(config, admission) {
+      : Fleet(make_config(policy, num_parallel)) {}
+  explicit Fleet(config::Config c) : config(std::move(c)), admission(config), registry(config, admission) {
     snap = registry.current();
     in.snapshot = snap;
     in.tried.assign(2, false);
@@ -65,6 +67,26 @@ TEST(BackendPick, AColdModelLoadsOnceAndLaterPicksJoinTheLoad) {
   EXPECT_FALSE(third);  // its num_parallel is used up and the model is warm there: wait
   EXPECT_FALSE(third.no_eligible_backend());
   EXPECT_EQ(f.model_on(1 - b).loading_since_ns.load(), 0);
+}
+
+TEST(BackendPick, ALoadThatNeedsRoomForgetsTheIdleModelItEvicts) {
+  config::Config c = Fleet::make_config(config::Policy::kModelAware, 1);
+  for (auto& b : c.pools[0].backends) b.vram = 24'000'000'000;
+  Fleet f(c);
+  const std::uint64_t other = common::hash_key("other:latest");
+  for (std::size_t i = 0; i < 2; ++i) {
+    f.model_on(i).disk_bytes = 8'000'000'000;
+    upstream::ModelState& o = *f.backend(i).catalog.state(other, "other:latest");
+    o.disk_bytes = 20'000'000'000;  // 20 of 24 GB: the 8 GB model needs it gone
+    o.loaded = true;
+    o.loaded_at_ns = kT0 - 3600 * kSecondNs;
+  }
+  admission::Lease lease = f.pick(kT0);
+  ASSERT_TRUE(lease);
+  const std::uint32_t b = lease.backend();
+  EXPECT_EQ(f.model_on(b).loading_since_ns.load(), kT0);
+  EXPECT_FALSE(f.backend(b).catalog.find(other)->loaded.load());  // Ollama will evict it: not warm now
+  EXPECT_TRUE(f.backend(1 - b).catalog.find(other)->loaded.load());
 }
 
 TEST(BackendPick, ATriedBackendIsNeverPickedAgain) {
