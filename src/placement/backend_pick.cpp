@@ -1,9 +1,10 @@
 // Two paths, one accept predicate (PickFilter). Requests without a model, management calls and pools with
 // another policy: every accepted backend with a free slot is a candidate (as before model placement
-// existed), pulls also need the backend's pull slot. Inference in a model_aware pool: this file reads the
-// pool into a placement::PoolView and applies what placement::model_pick decides; a decision to start a
-// cold load is applied under the pool's load-decision lock and marked "loading" before the lock is dropped,
-// so concurrent picks see the load and join it instead of starting their own (single flight).
+// existed), pulls also need the backend's pull slot. A model in a model_aware pool, on a route whose row
+// places models (the route table's places_model column): this file reads the pool into a
+// placement::PoolView and applies what placement::model_pick decides; a decision to start a cold load is
+// applied under the pool's load-decision lock and marked "loading" before the lock is dropped, so
+// concurrent picks see the load and join it instead of starting their own (single flight).
 #include "placement/backend_pick.hpp"
 
 #include <chrono>
@@ -20,22 +21,6 @@ namespace {
 std::uint64_t random_bits() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   return rng();
-}
-
-bool places_model(routing::Endpoint e) {
-  switch (e) {
-    case routing::Endpoint::kShow:
-    case routing::Endpoint::kPull:
-    case routing::Endpoint::kPush:
-    case routing::Endpoint::kCreate:
-    case routing::Endpoint::kDelete:
-    case routing::Endpoint::kCopy:
-    case routing::Endpoint::kBlobs:
-    case routing::Endpoint::kModelGet:
-      return false;
-    default:
-      return true;
-  }
 }
 
 // What the policy sees of the request. Random bits only where they can matter: model_aware breaks ties by
@@ -287,7 +272,8 @@ admission::Lease try_pick(const PickInput& in, admission::PoolQueue& queue, admi
 admission::Lease try_pick(const PickInput& in, admission::PoolQueue& queue, admission::DemandTicket* ticket,
                           std::int64_t now_ns) {
   const upstream::PoolState& pool = in.snapshot->pools[in.pool];
-  if (in.model_hash == 0 || !places_model(in.endpoint) || pool.config->policy != config::Policy::kModelAware) {
+  const bool places_model = in.model_hash != 0 && routing::traits(in.endpoint).places_model;
+  if (!places_model || pool.config->policy != config::Policy::kModelAware) {
     return plain_pick(in, queue, now_ns);
   }
   return pick_for_model(in, queue, ticket, now_ns);

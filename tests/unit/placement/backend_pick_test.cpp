@@ -1,9 +1,9 @@
 // try_pick over a real snapshot with the time passed in, so the rules that depend on time are moved by
-// the test instead of waited for: a cold model gets one load that later picks join (single flight), a
-// load that needs room forgets the idle model it evicts, a tried backend is never picked again,
-// X-Corral-Backend leaves one candidate, a session sticks to its backend until the affinity TTL runs
-// out, an ejection ends when its time comes, and a request that has waited max_pass_over may start a
-// replica.
+// the test instead of waited for: a cold model gets one load that later picks join (single flight), and
+// only on routes that place models; a load that needs room forgets the idle model it evicts; a tried
+// backend is never picked again; X-Corral-Backend leaves one candidate; a session sticks to its backend
+// until the affinity TTL runs out; an ejection ends when its time comes; and a request that has waited
+// max_pass_over may start a replica.
 #include "placement/backend_pick.hpp"
 
 #include <gtest/gtest.h>
@@ -67,6 +67,19 @@ TEST(BackendPick, AColdModelLoadsOnceAndLaterPicksJoinTheLoad) {
   EXPECT_FALSE(third);  // its num_parallel is used up and the model is warm there: wait
   EXPECT_FALSE(third.no_eligible_backend());
   EXPECT_EQ(f.model_on(1 - b).loading_since_ns.load(), 0);
+}
+
+TEST(BackendPick, OnlyRoutesThatPlaceModelsStartALoad) {
+  Fleet f;
+  f.in.endpoint = routing::Endpoint::kShow;  // names a model, runs none: any backend with a slot
+  admission::Lease shown = f.pick(kT0);
+  ASSERT_TRUE(shown);
+  EXPECT_EQ(f.model_on(shown.backend()).loading_since_ns.load(), 0);
+  shown.release();
+  f.in.endpoint = routing::Endpoint::kOpenAIChat;
+  admission::Lease chat = f.pick(kT0);
+  ASSERT_TRUE(chat);
+  EXPECT_EQ(f.model_on(chat.backend()).loading_since_ns.load(), kT0);
 }
 
 TEST(BackendPick, ALoadThatNeedsRoomForgetsTheIdleModelItEvicts) {
