@@ -230,6 +230,7 @@ Nanos Scheduler::start_load(std::string key, std::string display, std::uint64_t 
   r.loading = true;
   r.keep_alive = keep_alive.value_or(config_.default_keep_alive);
   r.last_used = now;
+  r.cache = PromptCache({r.parallel, config_.cache_ram, config_.kv_per_token});
   take_slot(r, std::nullopt);
   vram_used_ += r.vram;
   loading_ = true;
@@ -266,6 +267,12 @@ bool Scheduler::make_room(std::uint64_t need) {
 Nanos Scheduler::load_time(std::uint64_t size) const {
   const double seconds = static_cast<double>(size) / (config_.load_gbps * 1e9);
   return Nanos(static_cast<std::int64_t>(seconds * 1e9));
+}
+
+PromptCache* Scheduler::prompt_cache(std::string_view key) {
+  auto it = runners_.find(key);
+  if (it == runners_.end() || it->second.loading) return nullptr;
+  return &it->second.cache;
 }
 
 std::vector<RunnerView> Scheduler::runners() const {

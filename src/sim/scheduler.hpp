@@ -1,6 +1,7 @@
 // The simulator's model scheduler as a pure state machine (Ollama's server/sched.go, simplified):
 // VRAM accounting, which models are loaded, one load at a time, LRU eviction of idle models, per-model
-// parallel slots with FIFO waiters, the bounded waiting count behind the 503, and keep-alive expiry.
+// parallel slots with FIFO waiters, the bounded waiting count behind the 503, keep-alive expiry, and
+// each loaded model's prompt cache (which goes with the model when it is unloaded or evicted).
 // It owns no sockets, timers or locks and never reads a clock: every call takes `now`, and every waiter
 // it decides to wake is appended to a `Wakes` list that the caller fires after releasing its lock.
 // Not thread-safe; SimState wraps it in a mutex.
@@ -15,6 +16,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "sim/prompt_cache.hpp"
 
 namespace corral::sim {
 
@@ -64,6 +67,10 @@ struct SchedulerConfig {
   /// unbounded, ollama/ollama#7758). Off by default: every waiting request counts, which makes the 503
   /// reachable in tests and demos.
   bool hot_queue_unbounded = false;
+  /// The prompt cache every loaded model gets (--cache-ram, --kv-per-token); its slots follow the model's
+  /// parallelism. A model's cache lives and dies with its runner: an unload or eviction drops it.
+  std::uint64_t cache_ram = std::uint64_t{8} << 30;
+  std::uint64_t kv_per_token = std::uint64_t{128} << 10;
 };
 
 /// A model as the scheduler needs it: identity key, name to display, bytes of weights, its parallelism
@@ -142,6 +149,8 @@ class Scheduler final {
   [[nodiscard]] std::optional<TimePoint> next_expiry() const;
 
   [[nodiscard]] std::vector<RunnerView> runners() const;
+  /// The prompt cache of a resident model; null while it is loading or not loaded.
+  [[nodiscard]] PromptCache* prompt_cache(std::string_view key);
   [[nodiscard]] int active() const { return active_; }
   [[nodiscard]] int waiting() const { return waiting_; }
   [[nodiscard]] std::uint64_t vram_used() const { return vram_used_; }
@@ -173,6 +182,7 @@ class Scheduler final {
     TimePoint expires_at{};
     TimePoint last_used{};
     std::deque<SlotWaiter> queue;
+    PromptCache cache;
   };
   using Runners = std::map<std::string, Runner, std::less<>>;
 
