@@ -2,6 +2,7 @@
 
 #include "common/units.hpp"
 #include "sim/go_json_scan.hpp"
+#include "sim/prompt_cache.hpp"
 #include "sim/text_generator.hpp"
 #include "sim/dom_access.hpp"
 
@@ -57,7 +58,72 @@ bool read_string(dom::element v, std::string_view& out) {
 
 void fold_text(InferenceRequest& r, std::string_view text) {
   r.prompt_hash = fnv1a(text, r.prompt_hash);
-  r.prompt_bytes += text.size();
+}
+
+// What a chat body's rendering needs once the whole object is read (a later duplicate key wins).
+struct ChatParts {
+  dom::element messages;
+  dom::element tools;
+  bool has_messages = false;
+  bool has_tools = false;
+};
+
+// Ends one part of the rendered prompt on a token boundary.
+void end_prompt_part(std::string& out) {
+  while (out.size() % kTokenBytes != 0) out += '\0';
+}
+
+void append_prompt_part(std::string& out, std::string_view text) {
+  out += text;
+  end_prompt_part(out);
+}
+
+// One message, already type-checked by read_messages: content, tool_calls, role.
+void append_message_part(std::string& out, dom::element m) {
+  dom::element content;
+  dom::element calls;
+  bool has_content = false;
+  bool has_calls = false;
+  std::string_view role;
+  for (auto [k, val] : as_object(m)) {
+    if (k == "content") {
+      content = val;
+      has_content = true;
+    } else if (k == "tool_calls") {
+      calls = val;
+      has_calls = !val.is_null();
+    } else if (k == "role" && val.is_string()) {
+      role = val.get_string().value_unsafe();
+    }
+  }
+  if (has_content && content.is_string()) {
+    out += content.get_string().value_unsafe();
+  } else if (has_content && content.is_array()) {
+    for (dom::element part : as_array(content)) {
+      std::string_view text;
+      if (part.is_object() && part["text"].get(text) == simdjson::SUCCESS) out += text;
+    }
+  }
+  if (has_calls) out += simdjson::minify(calls);
+  out += role;
+  end_prompt_part(out);
+}
+
+// The leading system messages, the tools, the other messages (see request_body.hpp).
+void render_chat_prompt(const ChatParts& p, std::string& out) {
+  bool tools_done = !p.has_tools;
+  auto append_tools = [&] {
+    append_prompt_part(out, simdjson::minify(p.tools));
+    tools_done = true;
+  };
+  if (p.has_messages) {
+    for (dom::element m : as_array(p.messages)) {
+      std::string_view role;
+      if (!tools_done && (m["role"].get(role) != simdjson::SUCCESS || role != "system")) append_tools();
+      append_message_part(out, m);
+    }
+  }
+  if (!tools_done) append_tools();
 }
 
 std::optional<BodyError> read_options(dom::element v, std::string_view field, InferenceRequest& r) {
@@ -134,7 +200,8 @@ std::string_view go_struct(Api api) {
   return "";
 }
 
-std::optional<BodyError> read_field(std::string_view k, dom::element v, Api api, InferenceRequest& r, bool& messages) {
+std::optional<BodyError> read_field(std::string_view k, dom::element v, Api api, InferenceRequest& r, bool& messages,
+                                    ChatParts& parts) {
   const std::string st(go_struct(api));
   const bool openai = is_openai(api);
   auto field = [&](std::string_view name) { return st + "." + std::string(name); };
@@ -142,10 +209,16 @@ std::optional<BodyError> read_field(std::string_view k, dom::element v, Api api,
     if (!read_string(v, r.model)) return type_error(v, field("model"), "string");
   } else if (k == "prompt" && (api == Api::kGenerate || api == Api::kEmbeddings || api == Api::kOaiCompletion)) {
     if (!read_string(v, r.prompt)) return type_error(v, field("prompt"), openai ? "string" : "string");
+  } else if (k == "system" && api == Api::kGenerate) {
+    if (!read_string(v, r.system)) return type_error(v, field("system"), "string");
   } else if (k == "messages" && (api == Api::kChat || api == Api::kOaiChat)) {
     r.prompt_hash = fnv1a({});
-    r.prompt_bytes = 0;
+    parts.messages = v;
+    parts.has_messages = v.is_array();
     return read_messages(v, st, openai, r, messages);
+  } else if (k == "tools" && (api == Api::kChat || api == Api::kOaiChat)) {
+    parts.tools = v;
+    parts.has_tools = v.is_array() && as_array(v).size() > 0;
   } else if (k == "input" && (api == Api::kEmbed || api == Api::kOaiEmbeddings)) {
     r.inputs.clear();
     return read_inputs(v, api, r);
@@ -214,7 +287,10 @@ std::optional<std::string> parse_keep_alive(dom::element v, std::optional<nanose
 
 std::optional<BodyError> parse_inference(dom::parser& parser, std::string& scratch, std::string_view body, Api api,
                                          InferenceRequest& out) {
+  std::string rendered = std::move(out.rendered);  // keep the buffer from one request to the next
   out = InferenceRequest{};
+  rendered.clear();
+  out.rendered = std::move(rendered);
   out.prompt_hash = fnv1a({});
   out.stream = !is_openai(api);
   dom::element root;
@@ -222,17 +298,25 @@ std::optional<BodyError> parse_inference(dom::parser& parser, std::string& scrat
   const std::string go_type = (is_openai(api) ? "openai." : "api.") + std::string(go_struct(api));
   if (auto err = load(parser, scratch, body, go_type, is_openai(api), root, is_null)) return err;
   bool messages = false;
+  ChatParts parts;
   if (!is_null) {
     for (auto [k, v] : as_object(root)) {
-      if (auto err = read_field(k, v, api, out, messages)) return err;
+      if (auto err = read_field(k, v, api, out, messages, parts)) return err;
     }
   }
   if (api == Api::kGenerate || api == Api::kOaiCompletion || api == Api::kEmbeddings) {
     out.prompt_hash = fnv1a(out.prompt);
     out.prompt_bytes = out.prompt.size();
     out.empty_prompt = out.prompt.empty();
+    if (api != Api::kEmbeddings) {
+      if (api == Api::kGenerate && !out.raw && !out.system.empty()) append_prompt_part(out.rendered, out.system);
+      append_prompt_part(out.rendered, out.prompt);
+      out.prompt_bytes = out.rendered.size();
+    }
   } else if (api == Api::kChat || api == Api::kOaiChat) {
     out.empty_prompt = !messages;
+    render_chat_prompt(parts, out.rendered);
+    out.prompt_bytes = out.rendered.size();
   } else {
     out.empty_prompt = out.inputs.empty();
     for (auto in : out.inputs) {

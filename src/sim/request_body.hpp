@@ -1,7 +1,19 @@
 // Request bodies of the simulator's inference endpoints, decoded like Ollama does: Go's decoder
 // semantics (first value only, last duplicate key wins, null means "not set"), Go's error texts for
 // wrong types, keep_alive's own grammar, and the fields that shape a simulated answer. Strings are views
-// into the caller's simdjson parser and stay valid until its next parse.
+// into the caller's simdjson parser and stay valid until its next parse, except `rendered`.
+//
+// The rendered prompt stands in for a chat template's output: what the prompt cache compares and what
+// prompt tokens are counted from (4 bytes a token). It is a sequence of parts, each padded with NUL bytes
+// to a whole token, as a template's markers end each piece on a token boundary:
+//   /api/generate            system (unless raw), prompt
+//   /v1/completions          prompt
+//   /api/chat, /v1/chat/...  the leading system messages, the tools, then the other messages in order;
+//                            a message is one part: its content (OpenAI text parts joined), its
+//                            tool_calls, its role
+// so the next turn of a conversation, which repeats the history and adds to it, renders to bytes that
+// start with the previous turn's. Text comes before the role so that two conversations share a prefix
+// only when their text does (a real template's common header would give every pair a few tokens).
 #pragma once
 
 #include <chrono>
@@ -23,7 +35,9 @@ struct InferenceRequest {
   std::string_view model;
   std::string_view prompt;             ///< generate / completions: the prompt (context ids come from it)
   std::uint64_t prompt_hash = 0;       ///< fnv1a over every prompt or message text, seeds the generator
-  std::size_t prompt_bytes = 0;
+  std::size_t prompt_bytes = 0;        ///< generating APIs: rendered.size(); embeddings: the inputs' bytes
+  std::string_view system;             ///< generate: the system prompt
+  std::string rendered;                ///< generating APIs: the rendered prompt (above); keeps its capacity
   bool empty_prompt = true;            ///< generate: prompt ""; chat: no messages (load/unload commands)
   bool stream = true;
   std::optional<std::chrono::nanoseconds> keep_alive;
