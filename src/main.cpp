@@ -60,6 +60,15 @@ void add_sim(CLI::App& app, sim::SimOptions& o, std::vector<std::string>& models
   sim->add_flag("--hot-queue-unbounded", o.hot_queue_unbounded,
                 "like Ollama: only requests that need a model load count against --max-queue");
   sim->add_option("--fault", o.fault_json, "fault plan (JSON, as POST /sim/fault) active from the start");
+  sim->add_option_function<std::string>(
+         "--cache-ram", [&o](const std::string& s) { o.cache_ram = *units::parse_size(s); },
+         "host prompt cache per loaded model (llama-server's, Ollama >= 0.30), counted at --kv-per-token a cached "
+         "token, least recently used dropped first; 0 = only each slot's last prompt (Ollama <= 0.29)")
+      ->check(size_validator())->default_str("8GiB");
+  sim->add_option_function<std::string>(
+         "--kv-per-token", [&o](const std::string& s) { o.kv_per_token = *units::parse_size(s); },
+         "KV-cache bytes of one token, what a cached token costs against --cache-ram")
+      ->check(size_validator())->default_str("128KiB");
 }
 
 // `corral agent`: the GPU agent that runs beside each Ollama worker (src/agent/).

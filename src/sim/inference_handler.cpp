@@ -6,6 +6,7 @@
 #include "common/go_json.hpp"
 #include "common/model_name.hpp"
 #include "sim/ollama_json.hpp"
+#include "sim/prompt_cache.hpp"
 #include "sim/text_generator.hpp"
 #include "sim/wire_format.hpp"
 
@@ -26,17 +27,20 @@ struct Job {
   TimePoint granted;
   std::optional<RequestFaults> faults;
   bool client_gone = false;
+  int cache_slot = -1;  ///< the prompt-cache slot held beside the scheduler slot (-1: none)
 };
 
-// The slot a request holds; gives it back (or abandons its load) however the request ends.
+// The slot a request holds (with the prompt-cache slot its job took); gives both back, or abandons its
+// load, however the request ends.
 class Lease final {
  public:
   enum class State { kNone, kSlot, kLoading };
-  Lease(SimState& state, std::string_view key, State s = State::kNone) : state_(state), key_(key), state_kind_(s) {}
+  Lease(SimState& state, std::string_view key, const int& cache_slot, State s = State::kNone)
+      : state_(state), key_(key), cache_slot_(cache_slot), state_kind_(s) {}
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
   ~Lease() {
-    if (state_kind_ == State::kSlot) state_.release(key_);
+    if (state_kind_ == State::kSlot) state_.release(key_, cache_slot_);
     if (state_kind_ == State::kLoading) state_.abort_load(key_);
   }
   void set(State s) { state_kind_ = s; }
@@ -44,6 +48,7 @@ class Lease final {
  private:
   SimState& state_;
   std::string_view key_;  // the connection's key buffer, stable until the next request
+  const int& cache_slot_;
   State state_kind_;
 };
 
@@ -155,7 +160,7 @@ net::awaitable<bool> stream_end(Connection& c, const Job& job, const OaiIds& ids
   if (job.req.include_usage) {
     c.line += "data: ";
     append_oai_usage_chunk(c.line, ids, chat ? "chat.completion.chunk" : "text_completion",
-                           {s.prompt_eval_count, s.eval_count});
+                           {s.prompt_eval_count, s.eval_count, s.prompt_eval_cached, true});
     c.line += "\n\n";
   }
   c.line += "data: [DONE]\n\n";
@@ -193,10 +198,25 @@ net::awaitable<void> produce(SimContext& ctx, Connection& c, Job& job) {
     co_return;
   }
   const int num_ctx = req.num_ctx > 0 ? req.num_ctx : default_num_ctx(ctx.options.vram);
-  const int prompt_tokens = std::min(count_prompt_tokens(req.prompt_bytes), num_ctx);
+  // A prompt longer than the context keeps its last num_ctx tokens.
+  std::string_view window = req.rendered;
+  if (const auto limit = static_cast<std::size_t>(num_ctx) * kTokenBytes; window.size() > limit) {
+    window.remove_prefix(window.size() - limit);
+  }
+  const int prompt_tokens = generates(job.api) ? static_cast<int>(window.size() / kTokenBytes)
+                                               : std::min(count_prompt_tokens(req.prompt_bytes), num_ctx);
+  PromptHit hit;
+  if (generates(job.api) && prompt_tokens > 0) {
+    hit = ctx.state.begin_prompt(c.key, window);
+    job.cache_slot = hit.slot;
+  }
+  auto& counters = ctx.state.counters();
+  counters.prompt_tokens.fetch_add(static_cast<std::uint64_t>(prompt_tokens), std::memory_order_relaxed);
+  counters.prompt_tokens_cached.fetch_add(hit.cached, std::memory_order_relaxed);
+  const int uncached = prompt_tokens - static_cast<int>(hit.cached);
   const TimePoint eval_start = SteadyClock::now();
-  if (timed && ctx.prompt_rate > 0 && prompt_tokens > 0) {
-    const auto d = Nanos(static_cast<std::int64_t>(prompt_tokens / ctx.prompt_rate * 1e9));
+  if (timed && ctx.prompt_rate > 0 && uncached > 0) {
+    const auto d = Nanos(static_cast<std::int64_t>(uncached / ctx.prompt_rate * 1e9));
     if (!co_await sleep_until(*timer, eval_start + d)) co_return;
   }
   const TimePoint gen_start = SteadyClock::now();
@@ -210,12 +230,14 @@ net::awaitable<void> produce(SimContext& ctx, Connection& c, Job& job) {
   const int n = limited ? static_cast<int>(std::min<std::int64_t>(*req.num_predict, 1 << 24)) : gen.natural_length();
   FinalStats s;
   s.done_reason = limited ? "length" : "stop";
+  // As Ollama >= 0.30.1: the count is the whole prompt, the duration only the part that was evaluated.
   s.prompt_eval_count = prompt_tokens;
+  s.prompt_eval_cached = static_cast<std::int64_t>(hit.cached);
   s.prompt_eval_duration = prompt_tokens > 0 ? ns_since(eval_start, gen_start) : 0;
   s.load_duration = ns_since(job.start, job.granted);
   c.context.clear();
   c.text.clear();
-  if (job.api == Api::kGenerate && !req.raw) append_prompt_ids(c.context, req.prompt, num_ctx);
+  if (job.api == Api::kGenerate && !req.raw) append_prompt_ids(c.context, window, num_ctx);
   const std::string id = (job.api == Api::kOaiChat ? "chatcmpl-" : "cmpl-") + std::to_string(next_random() % 999);
   const OaiIds ids{id, static_cast<std::int64_t>(std::time(nullptr)), req.model};
   auto token_time = [&](int i) { return gen_start + Nanos(static_cast<std::int64_t>(i / tps * 1e9)); };
@@ -260,8 +282,10 @@ net::awaitable<void> produce(SimContext& ctx, Connection& c, Job& job) {
   switch (job.api) {
     case Api::kGenerate: append_generate_final(c.body, req.model, c.text, s, req.raw ? nullptr : &c.context); break;
     case Api::kChat: append_chat_final(c.body, req.model, c.text, s); break;
-    case Api::kOaiChat: append_oai_chat_completion(c.body, ids, c.text, s.done_reason, {prompt_tokens, n}); break;
-    default: append_oai_completion(c.body, ids, c.text, s.done_reason, {prompt_tokens, n}); break;
+    case Api::kOaiChat:
+      append_oai_chat_completion(c.body, ids, c.text, s.done_reason, {prompt_tokens, n, s.prompt_eval_cached, true});
+      break;
+    default: append_oai_completion(c.body, ids, c.text, s.done_reason, {prompt_tokens, n, s.prompt_eval_cached, true}); break;
   }
   if (!co_await c.respond(200, is_openai(job.api) ? kJsonPlain : kJson, c.body)) job.client_gone = true;
 }
@@ -269,7 +293,7 @@ net::awaitable<void> produce(SimContext& ctx, Connection& c, Job& job) {
 // Waits for a slot (and loads the model when granted the load), then produces. Runs beside the
 // disconnect watch; every exit path gives the slot back through the Lease.
 net::awaitable<void> serve_slow(SimContext& ctx, Connection& c, Job& job, AdmitResult first) {
-  Lease lease(ctx.state, c.key);
+  Lease lease(ctx.state, c.key, job.cache_slot);
   AdmitResult r = first;
   std::optional<TimePoint> runner_at;  // load_duration ends here when the model was resident
   const auto ex = co_await net::this_coro::executor;
@@ -380,7 +404,7 @@ net::awaitable<void> handle_inference(SimContext& ctx, Connection& c, Api api, s
   }
   if (adm.result.status == AdmitStatus::kRun && ctx.options.tokens_per_second <= 0 && !job.faults) {
     // The benchmark path: a free slot, no timers, no watch. A vanished client shows up as a failed write.
-    Lease lease(ctx.state, c.key, Lease::State::kSlot);
+    Lease lease(ctx.state, c.key, job.cache_slot, Lease::State::kSlot);
     job.granted = job.start;
     co_await produce(ctx, c, job);
   } else {

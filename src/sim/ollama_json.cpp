@@ -96,6 +96,11 @@ void append_usage(std::string& out, const OaiUsage& u) {
   append_int(out, u.completion_tokens);
   out += ",\"total_tokens\":";
   append_int(out, u.prompt_tokens + u.completion_tokens);
+  if (u.details) {
+    out += ",\"prompt_tokens_details\":{\"cached_tokens\":";
+    append_int(out, u.cached_tokens);
+    out += '}';
+  }
   out += '}';
 }
 

@@ -15,8 +15,10 @@ namespace corral::sim {
 struct FinalStats {
   std::int64_t total_duration = 0;
   std::int64_t load_duration = 0;
-  std::int64_t prompt_eval_count = 0;
-  std::int64_t prompt_eval_duration = 0;
+  std::int64_t prompt_eval_count = 0;     ///< the whole prompt, cached tokens included
+  std::int64_t prompt_eval_duration = 0;  ///< the time of the uncached part only
+  /// Tokens of the prompt a cache served. Not written to native objects; OpenAI usage reports it.
+  std::int64_t prompt_eval_cached = 0;
   std::int64_t eval_count = 0;
   std::int64_t eval_duration = 0;
   std::string_view done_reason;  ///< stop | length | load | unload
@@ -45,8 +47,10 @@ struct OaiIds {
   std::string_view model;
 };
 struct OaiUsage {
-  std::int64_t prompt_tokens = 0;
+  std::int64_t prompt_tokens = 0;  ///< the whole prompt, cached tokens included
   std::int64_t completion_tokens = 0;
+  std::int64_t cached_tokens = 0;  ///< prompt_tokens_details.cached_tokens
+  bool details = false;            ///< write prompt_tokens_details (real usage; not the zeroed per-chunk one)
 };
 
 /// A chat chunk; `with_role` for the first one. The finish chunk has `finish_reason` and `delta:{}`.

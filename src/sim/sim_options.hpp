@@ -32,6 +32,11 @@ struct SimOptions {
   /// --hot-queue-unbounded: like Ollama, only requests that need a load count against --max-queue.
   bool hot_queue_unbounded = false;
   std::string fault_json;                   ///< --fault JSON: a fault plan active from the start
+  /// --cache-ram: host-memory prompt cache per loaded model (llama-server's, Ollama >= 0.30); 0 = only
+  /// the slots' own caches, as Ollama <= 0.29.
+  std::uint64_t cache_ram = std::uint64_t{8} << 30;
+  /// --kv-per-token: notional KV-cache bytes of one token, what a cached token costs against --cache-ram.
+  std::uint64_t kv_per_token = std::uint64_t{128} << 10;
 };
 
 /// Runs the simulator until SIGINT/SIGTERM or a fault that exits. Prints the bound address

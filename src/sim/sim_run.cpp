@@ -60,6 +60,10 @@ int run(const SimOptions& options) {
     std::fprintf(stderr, "corral sim: --listen %s: expected HOST:PORT\n", options.listen.c_str());
     return 2;
   }
+  if (options.kv_per_token == 0) {
+    std::fprintf(stderr, "corral sim: --kv-per-token must be more than 0 bytes\n");
+    return 2;
+  }
   SimState state(options);
   FaultState faults;
   if (!options.fault_json.empty()) {

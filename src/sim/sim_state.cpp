@@ -14,6 +14,8 @@ SchedulerConfig config_from(const SimOptions& o) {
   c.load_gbps = o.load_gbps;
   c.default_keep_alive = o.keep_alive;
   c.hot_queue_unbounded = o.hot_queue_unbounded;
+  c.cache_ram = o.cache_ram;
+  c.kv_per_token = o.kv_per_token;
   return c;
 }
 
@@ -58,9 +60,19 @@ ModelAdmission SimState::admit(std::string_view key, std::optional<Nanos> keep_a
   return out;
 }
 
-void SimState::release(std::string_view key) {
+PromptHit SimState::begin_prompt(std::string_view key, std::string_view tokens) {
+  std::lock_guard lock(mu_);
+  PromptCache* cache = scheduler_.prompt_cache(key);
+  return cache != nullptr ? cache->acquire(tokens) : PromptHit{};
+}
+
+void SimState::release(std::string_view key, int cache_slot) {
   Wakes wakes;
   std::unique_lock lock(mu_);
+  // Both in one step: the next request granted this scheduler slot must find an idle cache slot.
+  if (cache_slot >= 0) {
+    if (PromptCache* cache = scheduler_.prompt_cache(key)) cache->release(cache_slot);
+  }
   scheduler_.release(key, SteadyClock::now(), wakes);
   finish(lock, wakes);
 }
@@ -172,6 +184,8 @@ std::string SimState::stats_json() const {
   num(out, "slot_wait_ns", counters_.slot_wait_ns.load(std::memory_order_relaxed));
   num(out, "health_delayed", counters_.health_delayed.load(std::memory_order_relaxed));
   num(out, "health_delaying", counters_.health_delaying.load(std::memory_order_relaxed));
+  num(out, "prompt_tokens", counters_.prompt_tokens.load(std::memory_order_relaxed));
+  num(out, "prompt_tokens_cached", counters_.prompt_tokens_cached.load(std::memory_order_relaxed));
   num(out, "vram_total", config_.vram);
   num(out, "vram_used", vram_used);
   out += "\"loaded\":[";

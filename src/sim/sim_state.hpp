@@ -1,5 +1,5 @@
-// The simulator's shared state behind one small mutex: the model catalog, the scheduler and the
-// counters /sim/stats reports. Every method locks briefly, never across a co_await, and fires the
+// The simulator's shared state behind one small mutex: the model catalog, the scheduler (with each
+// loaded model's prompt cache) and the counters /sim/stats reports. Every method locks briefly, never across a co_await, and fires the
 // scheduler's wake-ups after unlocking (waiters post to their own executor). Reads the steady clock
 // itself; tests that need control over time drive Scheduler directly.
 #pragma once
@@ -35,6 +35,8 @@ struct SimCounters {
   std::atomic<std::uint64_t> slot_wait_ns{0};
   std::atomic<std::uint64_t> health_delayed{0};   ///< health answers the health_delay fault held back
   std::atomic<std::uint64_t> health_delaying{0};  ///< of those, the ones still held back now
+  std::atomic<std::uint64_t> prompt_tokens{0};         ///< prompt tokens of every request that was evaluated
+  std::atomic<std::uint64_t> prompt_tokens_cached{0};  ///< of those, the ones a prompt cache served
 };
 
 struct ModelAdmission {
@@ -52,7 +54,12 @@ class SimState final {
   /// models cannot give.
   [[nodiscard]] ModelAdmission admit(std::string_view key, std::optional<Nanos> keep_alive,
                                      std::shared_ptr<Waiter> waiter, bool generates);
-  void release(std::string_view key);
+  /// The resident model `key` takes a prompt of `tokens` (rendered bytes, whole 4-byte tokens): which
+  /// of its prompt-cache slots the request holds and how many tokens it reuses. Call once the request
+  /// holds a scheduler slot; pass the cache slot back to release().
+  [[nodiscard]] PromptHit begin_prompt(std::string_view key, std::string_view tokens);
+  /// Gives back a scheduler slot and, when `cache_slot` >= 0, the prompt-cache slot taken with it.
+  void release(std::string_view key, int cache_slot = -1);
   void load_done(std::string_view key);
   void abort_load(std::string_view key);
   [[nodiscard]] bool cancel(const Waiter* waiter);
