@@ -70,6 +70,8 @@ class ClientConnection final : public std::enable_shared_from_this<ClientConnect
   net::awaitable<bool> refuse_request(const gateway::ClientRequest& req, const auth::Verdict& verdict);
 
   net::awaitable<Head> read_head(bool first_request);
+  enum class BufferedBody { kComplete, kMore, kRefused };
+  BufferedBody take_buffered_body(RequestParser& parser, const http1::HeadFacts& facts, http1::Refusal& refusal);
   net::awaitable<bool> read_body(RequestParser& parser, const http1::HeadFacts& facts,
                                  std::chrono::nanoseconds timeout);
   net::awaitable<bool> await_read_ahead(std::chrono::nanoseconds idle);
