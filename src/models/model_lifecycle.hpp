@@ -3,7 +3,7 @@
 // (loading the missing ones where placement finds room, also after a backend comes back), and unloads
 // (`keep_alive: 0`) replicas idle past the rule's `keep_alive` down to that count; loads one more replica
 // when the warm ones run near capacity (BusyPredictor). Never touches a model
-// in use or pinned. Data-path placement (proxy/backend_pick) handles load on demand and replication.
+// in use or pinned. Data-path placement (placement/backend_pick) handles load on demand and replication.
 #pragma once
 
 #include <cstdint>

@@ -181,13 +181,15 @@ PoolView read_pool(const PickInput& in, admission::PoolQueue& queue, std::int64_
   return view;
 }
 
-// Members with the model warm, counted afresh under the decision lock.
+// Members that serve this request with the model warm, counted afresh under the decision lock: the same
+// members the decision counted, so a request that names its backend (X-Corral-Backend) is not sent round
+// again, and then to wait, by a replica on a backend it may not use.
 std::uint32_t count_replicas(const PickInput& in, std::int64_t now) {
   const upstream::PoolState& pool = in.snapshot->pools[in.pool];
+  const PickFilter filter(in, pool, now);
   std::uint32_t n = 0;
   for (const auto& m : pool.members) {
-    if (!m->eligible(now)) continue;
-    if (m->backend->catalog.warm(in.model_hash)) ++n;
+    if (filter.serves(*m) && m->backend->catalog.warm(in.model_hash)) ++n;
   }
   return n;
 }

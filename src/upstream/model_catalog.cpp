@@ -96,6 +96,8 @@ std::shared_ptr<ModelState> ModelCatalog::find(std::uint64_t model_hash) const {
 
 std::shared_ptr<ModelState> ModelCatalog::state(std::uint64_t model_hash, std::string_view key) {
   auto current = table_.load(std::memory_order_acquire);
+  // Most calls find the model: only a miss pays for the new state (two allocations) and the table copy.
+  if (const Entry* e = lookup(*current, model_hash)) return e->second;
   auto fresh = std::make_shared<ModelState>(std::string(key));
   for (;;) {
     if (const Entry* e = lookup(*current, model_hash)) return e->second;

@@ -129,6 +129,20 @@ TEST(BackendPick, XCorralBackendLeavesOneCandidate) {
   }
 }
 
+// The model warm on the other backend must not hold back a load on the one X-Corral-Backend names: the
+// recount under the decision lock counts the same members the decision did (those serving the request).
+TEST(BackendPick, XCorralBackendLoadsThereWhileTheModelIsWarmElsewhere) {
+  for (std::size_t named = 0; named < 2; ++named) {
+    Fleet f(config::Policy::kModelAware);
+    f.model_on(1 - named).loaded = true;
+    f.in.target_backend = f.backend(named).name;
+    admission::Lease lease = f.pick(kT0);
+    ASSERT_TRUE(lease) << "named " << named;
+    EXPECT_EQ(lease.backend(), named);
+    EXPECT_EQ(f.model_on(named).loading_since_ns.load(), kT0);
+  }
+}
+
 TEST(BackendPick, ASessionSticksUntilTheAffinityTtlRunsOut) {
   for (const auto policy : {config::Policy::kModelAware, config::Policy::kLeastConnections}) {
     Fleet f(policy, /*num_parallel=*/4);
