@@ -1,6 +1,7 @@
 #include "http/body_relay.hpp"
 
 #include "common/go_json.hpp"
+#include "http/error_response.hpp"
 
 namespace corral::http1 {
 namespace {
@@ -24,7 +25,9 @@ StreamFormat stream_format(std::string_view content_type) {
   return StreamFormat::kOther;
 }
 
-std::string error_tail(StreamFormat format, std::string_view message, const char (&last)[2]) {
+std::string error_tail(StreamFormat format, routing::ErrorFamily family, std::string_view message,
+                       const char (&last)[2]) {
+  constexpr int kCut = 502;  // what a cut stream would have been answered with before its head
   std::string out;
   switch (format) {
     case StreamFormat::kOther:
@@ -42,9 +45,15 @@ std::string error_tail(StreamFormat format, std::string_view message, const char
           out += '\n';
         }
       }
-      out += R"(data: {"error":{"message":)";
-      gojson::append_string(out, message);
-      out += R"(,"type":"api_error","param":null,"code":null}})";
+      if (family == routing::ErrorFamily::kAnthropic) {
+        // Anthropic's SDKs turn an `error` event into a typed exception; a bare data line would be read
+        // as an unknown event and the stream would look merely unfinished.
+        out += "event: error\ndata: ";
+        out += error_body(family, kCut, message);
+      } else {
+        out += "data: ";
+        out += error_body(routing::ErrorFamily::kOpenAI, kCut, message);
+      }
       out += "\n\n";
       return out;
   }

@@ -22,6 +22,7 @@
 #include "common/asio.hpp"
 #include "common/clock.hpp"
 #include "http/final_object.hpp"
+#include "routing/router.hpp"
 
 namespace corral::http1 {
 
@@ -98,8 +99,12 @@ struct RelayTimeouts {
 
 /// The line or event to append after an upstream failure mid-stream, or "" when the format has none:
 /// NDJSON `{"error":"..."}\n` (Ollama's own convention), SSE `data: {"error":{...}}\n\n` (raised by the
-/// openai client). Preceded by the newline(s) needed when the stream stopped inside a line or event.
-[[nodiscard]] std::string error_tail(StreamFormat format, std::string_view message, const char (&last)[2]);
+/// openai client), and on the Anthropic family SSE `event: error\ndata: {"type":"error","error":{...}}\n\n`
+/// (Anthropic's stream error event, raised by its SDK), typed `api_error` in both SSE shapes (a cut is a
+/// 502 or 504, which both families call api_error). Preceded by the newline(s) needed when the stream
+/// stopped inside a line or event.
+[[nodiscard]] std::string error_tail(StreamFormat format, routing::ErrorFamily family, std::string_view message,
+                                     const char (&last)[2]);
 
 namespace detail {
 // Where relay_response copies body bytes: a fixed span (unit tests) or a worker's RelayBuffers.

@@ -4,17 +4,48 @@
 
 namespace corral::http1 {
 
+std::string_view openai_error_type(int status) {
+  switch (status) {
+    case 400: return "invalid_request_error";
+    case 404: return "not_found_error";
+    default: return "api_error";
+  }
+}
+
+std::string_view anthropic_error_type(int status) {
+  switch (status) {
+    case 400: return "invalid_request_error";
+    case 401: return "authentication_error";
+    case 403: return "permission_error";
+    case 404: return "not_found_error";
+    case 429: return "rate_limit_error";
+    case 503:
+    case 529: return "overloaded_error";
+    default: return "api_error";
+  }
+}
+
 std::string error_body(routing::ErrorFamily family, int status, std::string_view message) {
-  if (family == routing::ErrorFamily::kOllama) return gojson::error_body(message);
-  const std::string_view type = status == 400 ? "invalid_request_error"
-                                : status == 404 ? "not_found_error"
-                                                : "api_error";
-  std::string body = R"({"error":{"message":)";
-  gojson::append_string(body, message);
-  body += R"(,"type":")";
-  body += type;
-  body += R"(","param":null,"code":null}})";
-  return body;
+  std::string body;
+  switch (family) {
+    case routing::ErrorFamily::kOllama:
+      return gojson::error_body(message);
+    case routing::ErrorFamily::kOpenAI:
+      body = R"({"error":{"message":)";
+      gojson::append_string(body, message);
+      body += R"(,"type":")";
+      body += openai_error_type(status);
+      body += R"(","param":null,"code":null}})";
+      return body;
+    case routing::ErrorFamily::kAnthropic:
+      body = R"({"type":"error","error":{"type":")";
+      body += anthropic_error_type(status);
+      body += R"(","message":)";
+      gojson::append_string(body, message);
+      body += "}}";
+      return body;
+  }
+  return gojson::error_body(message);
 }
 
 std::string simple_response(int status, std::string_view content_type, std::string_view body,
@@ -45,6 +76,11 @@ std::string simple_response(int status, std::string_view content_type, std::stri
     out += "\r\n";
   }
   if (options.bearer_challenge) out += "WWW-Authenticate: Bearer realm=\"corral\"\r\n";
+  if (!options.accept_encoding.empty()) {
+    out += "Accept-Encoding: ";
+    out += options.accept_encoding;
+    out += "\r\n";
+  }
   if (!options.request_id.empty()) {
     out += "X-Request-ID: ";
     out += options.request_id;
@@ -67,9 +103,9 @@ std::string refusal_response(int status, routing::ErrorFamily family, std::strin
 std::string error_response(const ProxyError& error, routing::ErrorFamily family, ResponseOptions options) {
   const ErrorInfo& info = error_info(error.kind);
   const int status = info.status;
-  if (error.kind == ErrorKind::kNotFound || error.kind == ErrorKind::kMethodNotAllowed) {
-    return simple_response(status, "text/plain", info.message, options);
-  }
+  const bool gin_text = error.kind == ErrorKind::kNotFound ||
+                        (error.kind == ErrorKind::kMethodNotAllowed && family != routing::ErrorFamily::kAnthropic);
+  if (gin_text) return simple_response(status, "text/plain", info.message, options);
   if (info.retry_after && options.retry_after == 0) options.retry_after = 1;
   if (!info.retry_after) options.retry_after = 0;
   return refusal_response(status, family, error.message(), options);

@@ -455,7 +455,7 @@ net::awaitable<gateway::Completion> cut_stream(Request& r, Answer& a, const http
   if (framing == http1::ClientFraming::kChunked) {
     const ProxyError e{*r.rec.error, {}};
     const auto format = http1::stream_format(a.parser->get()[http::field::content_type]);
-    const std::string line = http1::error_tail(format, e.message(), relayed.last);
+    const std::string line = http1::error_tail(format, r.req.route.family, e.message(), relayed.last);
     if (!line.empty()) {
       (void)co_await http1::write_piece(r.req.client, framing, line.data(), line.size(),
                                         r.snap->config->timeouts.stream_idle);

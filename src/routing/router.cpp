@@ -24,13 +24,18 @@ using K = RouteKind;
 using E = Endpoint;
 using F = ModelField;
 constexpr ErrorFamily kAI = ErrorFamily::kOpenAI;
+constexpr ErrorFamily kAnthropic = ErrorFamily::kAnthropic;
 constexpr Access kOpen = Access::kOpen;
 constexpr Access kAdmin = Access::kAdmin;
 constexpr bool kStreams = true;  // stream_default
 
 // Ollama's inference rows: one backend picked by model, generated tokens counted.
 constexpr RouteTraits kRuns{.generates = true, .places_model = true, .retryable = true};
-constexpr RouteTraits kRunsAI{.family = kAI, .generates = true, .places_model = true, .retryable = true};
+// The compatibility rows Ollama wraps in its cloud-passthrough middleware, which decompresses zstd bodies.
+constexpr RouteTraits kRunsAI{
+    .family = kAI, .generates = true, .places_model = true, .retryable = true, .decodes_zstd = true};
+constexpr RouteTraits kRunsAnthropic{
+    .family = kAnthropic, .generates = true, .places_model = true, .retryable = true, .decodes_zstd = true};
 
 constexpr std::array kTable{
     // The gateway's own. Probes answer any method, as they always have.
@@ -80,7 +85,7 @@ constexpr std::array kTable{
     // multipart/form-data: the model is not in JSON, so any healthy backend takes it
     RouteRow{"/v1/audio/transcriptions", kPost, K::kPassthrough, E::kOpenAIAudioTranscriptions, F::kNone, false,
              {.family = kAI, .retryable = true}},
-    RouteRow{"/v1/messages", kPost, K::kInference, E::kAnthropicMessages, F::kModel, false, kRunsAI},
+    RouteRow{"/v1/messages", kPost, K::kInference, E::kAnthropicMessages, F::kModel, false, kRunsAnthropic},
     RouteRow{"/api/me", kPost, K::kPassthrough, E::kOther, F::kNone, false, {.retryable = true}},
     RouteRow{"/api/signout", kPost, K::kPassthrough, E::kOther, F::kNone, false, {.retryable = true}},
     RouteRow{"/api/user/keys/*", kDelete, K::kPassthrough, E::kOther, F::kNone, false, {.retryable = true}},

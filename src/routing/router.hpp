@@ -74,11 +74,11 @@ enum class Endpoint : std::uint8_t {
 
 inline constexpr std::size_t kEndpointCount = static_cast<std::size_t>(Endpoint::kAdminOther) + 1;
 
-/// Shape of error bodies the gateway makes. An Anthropic shape (for /v1/messages) is a third value here
-/// plus that row's column; nothing else changes.
+/// Shape of error bodies the gateway makes (http/error_response.hpp).
 enum class ErrorFamily : std::uint8_t {
-  kOllama,  ///< {"error":"..."}
-  kOpenAI,  ///< {"error":{"message","type","param","code"}}
+  kOllama,     ///< {"error":"..."}
+  kOpenAI,     ///< {"error":{"message","type","param","code"}}
+  kAnthropic,  ///< {"type":"error","error":{"type","message"}} (/v1/messages; SSE cuts end with `event: error`)
 };
 
 /// Where the model name is.
@@ -123,6 +123,9 @@ struct RouteTraits {
   bool merged = false;            ///< answered by merging every healthy backend's answer: tags, ps, /v1/models
   bool reports_progress = false;  ///< a fan-out whose answer is a progress stream (pull, create), not one object
   bool holders_only = false;      ///< a fan-out to the backends whose inventory may hold the model (delete, copy)
+  /// A `Content-Encoding: zstd` body is decompressed to read its facts (Ollama's cloud-passthrough
+  /// middleware does so on exactly these rows); the body still goes to the backend compressed.
+  bool decodes_zstd = false;
 
   friend constexpr bool operator==(const RouteTraits&, const RouteTraits&) = default;
 };

@@ -48,7 +48,8 @@ Outcome run_relay(const std::string& upstream_bytes, std::size_t read_size, bool
                                          RelayTimeouts{std::chrono::seconds(5), std::chrono::seconds(5)},
                                          std::span<char>(buf));
     if (out.result.end == RelayEnd::kUpstreamFailed && framing == ClientFraming::kChunked) {
-      const std::string tail = error_tail(StreamFormat::kNdjson, "upstream connection lost", out.result.last);
+      const std::string tail = error_tail(StreamFormat::kNdjson, routing::ErrorFamily::kOllama, "upstream connection lost",
+                                                 out.result.last);
       (void)co_await write_piece(client, framing, tail.data(), tail.size(), std::chrono::seconds(5));
     }
     if (left_over) *left_over = beast::buffers_to_string(buffer.data());
@@ -187,17 +188,26 @@ TEST(BodyRelay, ErrorTailShapes) {
   const char clean[2] = {'}', '\n'};
   const char mid[2] = {'a', 'b'};
   const char none[2] = {0, 0};
-  EXPECT_EQ(error_tail(StreamFormat::kNdjson, "x", clean), "{\"error\":\"x\"}\n");
-  EXPECT_EQ(error_tail(StreamFormat::kNdjson, "x", mid), "\n{\"error\":\"x\"}\n");
+  EXPECT_EQ(error_tail(StreamFormat::kNdjson, routing::ErrorFamily::kOllama, "x", clean), "{\"error\":\"x\"}\n");
+  EXPECT_EQ(error_tail(StreamFormat::kNdjson, routing::ErrorFamily::kOllama, "x", mid), "\n{\"error\":\"x\"}\n");
   const char event_end[2] = {'\n', '\n'};
   const char line_end[2] = {'}', '\n'};
   const std::string sse = R"(data: {"error":{"message":"x","type":"api_error","param":null,"code":null}})"
                           "\n\n";
-  EXPECT_EQ(error_tail(StreamFormat::kSse, "x", event_end), sse);
-  EXPECT_EQ(error_tail(StreamFormat::kSse, "x", line_end), "\n" + sse);
-  EXPECT_EQ(error_tail(StreamFormat::kSse, "x", mid), "\n\n" + sse);
-  EXPECT_EQ(error_tail(StreamFormat::kSse, "x", none), sse);
-  EXPECT_EQ(error_tail(StreamFormat::kOther, "x", clean), "");
+  EXPECT_EQ(error_tail(StreamFormat::kSse, routing::ErrorFamily::kOpenAI, "x", event_end), sse);
+  EXPECT_EQ(error_tail(StreamFormat::kSse, routing::ErrorFamily::kOpenAI, "x", line_end), "\n" + sse);
+  EXPECT_EQ(error_tail(StreamFormat::kSse, routing::ErrorFamily::kOpenAI, "x", mid), "\n\n" + sse);
+  EXPECT_EQ(error_tail(StreamFormat::kSse, routing::ErrorFamily::kOpenAI, "x", none), sse);
+  EXPECT_EQ(error_tail(StreamFormat::kOther, routing::ErrorFamily::kOpenAI, "x", clean), "");
+  // On the Anthropic family the cut is Anthropic's own stream error event, after whatever event was open.
+  const std::string anthropic = "event: error\n"
+                                R"(data: {"type":"error","error":{"type":"api_error","message":"x"}})"
+                                "\n\n";
+  EXPECT_EQ(error_tail(StreamFormat::kSse, routing::ErrorFamily::kAnthropic, "x", event_end), anthropic);
+  EXPECT_EQ(error_tail(StreamFormat::kSse, routing::ErrorFamily::kAnthropic, "x", line_end), "\n" + anthropic);
+  EXPECT_EQ(error_tail(StreamFormat::kSse, routing::ErrorFamily::kAnthropic, "x", mid), "\n\n" + anthropic);
+  // An SSE stream of the Ollama family (none today) keeps the OpenAI data line its clients read.
+  EXPECT_EQ(error_tail(StreamFormat::kSse, routing::ErrorFamily::kOllama, "x", none), sse);
   EXPECT_EQ(stream_format("application/x-ndjson"), StreamFormat::kNdjson);
   EXPECT_EQ(stream_format("text/event-stream; charset=utf-8"), StreamFormat::kSse);
   EXPECT_EQ(stream_format("application/json"), StreamFormat::kOther);

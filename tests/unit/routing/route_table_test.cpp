@@ -27,13 +27,14 @@ struct ExpectedRow {
   Access access;
   ErrorFamily family;
   // r read_only, g generates, p places_model, f fans_out, t retryable, m merged, s reports_progress,
-  // h holders_only
+  // h holders_only, z decodes_zstd
   std::string_view flags;
 };
 
 constexpr auto kBoth = Listeners::kBoth;
 constexpr auto kOllama = ErrorFamily::kOllama;
 constexpr auto kOpenAI = ErrorFamily::kOpenAI;
+constexpr auto kAnthropic = ErrorFamily::kAnthropic;
 using A = Access;
 using K = RouteKind;
 using E = Endpoint;
@@ -63,14 +64,14 @@ const std::vector<ExpectedRow> kExpectedRows = {
     {"/api/chat", E::kChat, K::kInference, kBoth, A::kClient, kOllama, "gpt"},
     {"/api/embed", E::kEmbed, K::kInference, kBoth, A::kClient, kOllama, "gpt"},
     {"/api/embeddings", E::kEmbeddings, K::kInference, kBoth, A::kClient, kOllama, "gpt"},
-    {"/v1/chat/completions", E::kOpenAIChat, K::kInference, kBoth, A::kClient, kOpenAI, "gpt"},
-    {"/v1/completions", E::kOpenAICompletions, K::kInference, kBoth, A::kClient, kOpenAI, "gpt"},
-    {"/v1/embeddings", E::kOpenAIEmbeddings, K::kInference, kBoth, A::kClient, kOpenAI, "gpt"},
+    {"/v1/chat/completions", E::kOpenAIChat, K::kInference, kBoth, A::kClient, kOpenAI, "gptz"},
+    {"/v1/completions", E::kOpenAICompletions, K::kInference, kBoth, A::kClient, kOpenAI, "gptz"},
+    {"/v1/embeddings", E::kOpenAIEmbeddings, K::kInference, kBoth, A::kClient, kOpenAI, "gptz"},
     {"/v1/models", E::kModelsList, K::kAggregate, kBoth, A::kClient, kOpenAI, "rm"},
     {"/v1/models/*", E::kModelGet, K::kModelPath, kBoth, A::kClient, kOpenAI, "rt"},
-    {"/v1/responses", E::kOpenAIResponses, K::kInference, kBoth, A::kClient, kOpenAI, "gpt"},
+    {"/v1/responses", E::kOpenAIResponses, K::kInference, kBoth, A::kClient, kOpenAI, "gptz"},
     {"/v1/audio/transcriptions", E::kOpenAIAudioTranscriptions, K::kPassthrough, kBoth, A::kClient, kOpenAI, "t"},
-    {"/v1/messages", E::kAnthropicMessages, K::kInference, kBoth, A::kClient, kOpenAI, "gpt"},
+    {"/v1/messages", E::kAnthropicMessages, K::kInference, kBoth, A::kClient, kAnthropic, "gptz"},
     {"/api/me", E::kOther, K::kPassthrough, kBoth, A::kClient, kOllama, "t"},
     {"/api/signout", E::kOther, K::kPassthrough, kBoth, A::kClient, kOllama, "t"},
     {"/api/user/keys/*", E::kOther, K::kPassthrough, kBoth, A::kClient, kOllama, "t"},
@@ -95,6 +96,7 @@ RouteTraits traits_from(const ExpectedRow& e) {
   t.merged = has('m');
   t.reports_progress = has('s');
   t.holders_only = has('h');
+  t.decodes_zstd = has('z');
   return t;
 }
 
@@ -279,6 +281,9 @@ TEST(RouteListeners, WrongMethodOnAnOllamaPathIs405OnBothListeners) {
     const Route ai = route_request(verb::get, "/v1/chat/completions", where);
     EXPECT_EQ(ai.kind, K::kMethodNotAllowed);
     EXPECT_EQ(ai.family, kOpenAI);
+    const Route messages = route_request(verb::get, "/v1/messages", where);
+    EXPECT_EQ(messages.kind, K::kMethodNotAllowed);
+    EXPECT_EQ(messages.family, kAnthropic);  // its 405 is answered in Anthropic's shape
   }
   // Refused by the table, a request is no call of the endpoint: no admin key asked for a GET of a pull.
   EXPECT_EQ(route_request(verb::get, "/api/pull").traits->access, A::kClient);
