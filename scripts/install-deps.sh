@@ -12,7 +12,7 @@ PACKAGES=(
   build-essential cmake pkg-config git ca-certificates curl
   libboost1.81-dev libboost-json1.81-dev
   libsimdjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
-  libssl-dev libhiredis-dev
+  libssl-dev libhiredis-dev libzstd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server prometheus chromium openssl
   # The benchmark harnesses' smoke runs (bench/bench.py and bench/routing_quality.py --smoke) are part of

@@ -225,6 +225,21 @@ net::awaitable<bool> ClientConnection::refuse_request(const gateway::ClientReque
   co_return ok && req.keep_alive;
 }
 
+net::awaitable<bool> ClientConnection::refuse_body(const gateway::ClientRequest& req, const http1::BodyRefusal& refusal) {
+  http1::ResponseOptions o;
+  o.version = req.msg.version();
+  o.keep_alive = req.keep_alive;
+  o.head_only = req.msg.method() == http::verb::head;
+  o.accept_encoding = refusal.accept_encoding;
+  const auto rid = req.msg.find("X-Request-ID");
+  const std::string request_id =
+      http1::request_id_for(rid == req.msg.end() ? std::string_view{} : std::string_view(rid->value()));
+  o.request_id = request_id;
+  const std::string bytes = http1::refusal_response(refusal.status, req.route.family, refusal.message, o);
+  const bool ok = co_await gateway::write_all(stream_, bytes);
+  co_return ok && req.keep_alive;
+}
+
 // One request: read -> check -> route -> authorize -> the handler of its route's kind. This frame lives as
 // long as the request, a stream's whole life, so what only one phase needs lives in that phase's frame.
 net::awaitable<bool> ClientConnection::serve_one(bool first_request) {
@@ -232,9 +247,11 @@ net::awaitable<bool> ClientConnection::serve_one(bool first_request) {
   gateway::ClientRequest req(parser.get(), stream_);
   upstream::SnapshotPtr snap = co_await read_request(first_request, parser, req);
   if (!snap) co_return false;
-  find_route(req);
+  // A body that cannot be read (a coding the route does not take, a broken or oversized zstd body) is
+  // refused like a framing error, before the key checks, but the connection goes on: it was read whole.
+  const std::optional<http1::BodyRefusal> unreadable = find_route(req);
   auth::Verdict verdict;
-  {
+  if (!unreadable) {
     // Named first: GCC 12 double-destroys non-trivial temporaries in a co_await full-expression. In a
     // block of its own, so that the check's frame is gone before the request is proxied (a stream keeps
     // this frame for its whole life).
@@ -242,7 +259,9 @@ net::awaitable<bool> ClientConnection::serve_one(bool first_request) {
     verdict = co_await std::move(authorizing);
   }
   bool go_on = false;
-  if (!verdict.admitted()) {
+  if (unreadable) {
+    go_on = co_await refuse_body(req, *unreadable);
+  } else if (!verdict.admitted()) {
     go_on = co_await refuse_request(req, verdict);
   } else if (req.route.kind == routing::RouteKind::kGateway) {
     go_on = co_await answer_own_route(req);
@@ -363,12 +382,17 @@ net::awaitable<bool> ClientConnection::read_body(RequestParser& parser, const ht
   co_return true;
 }
 
-// Which row of the table the request is, as this listener serves it; then the one parse of the body.
-void ClientConnection::find_route(gateway::ClientRequest& req) const {
+// Which row of the table the request is, as this listener serves it; then the one parse of the body, or
+// of its decompressed copy when it came compressed (the body itself is forwarded as the client sent it).
+// Returns the refusal when the body cannot be read.
+std::optional<http1::BodyRefusal> ClientConnection::find_route(gateway::ClientRequest& req) const {
   const routing::RouteContext where{admin_ ? routing::Listener::kAdmin : routing::Listener::kPublic,
                                     worker_.gw.admin_listener};
   req.route = routing::route_request(req.msg.method(), req.facts.origin_target, where);
-  req.info = routing::read_request_facts(req.route, req.msg.body());
+  http1::FactsBody coded = http1::body_for_facts(req.route, req.msg, req.msg.body());
+  if (coded.refusal) return std::move(coded.refusal);
+  req.info = routing::read_request_facts(req.route, coded.decoded ? coded.body : req.msg.body());
+  return std::nullopt;
 }
 
 // Who may make this call. The admin listener is trusted: no keys, no limits, no X-Forwarded-For. On the

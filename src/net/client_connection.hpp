@@ -19,6 +19,7 @@
 #include "gateway/client_request.hpp"
 #include "gateway/disconnect_watch.hpp"
 #include "http/request_checks.hpp"
+#include "http/zstd_body.hpp"
 #include "net/connection_limiter.hpp"
 #include "net/worker.hpp"
 #include "upstream/backend_registry.hpp"
@@ -63,11 +64,12 @@ class ClientConnection final : public std::enable_shared_from_this<ClientConnect
   // The phases of serve_one, in order.
   net::awaitable<upstream::SnapshotPtr> read_request(bool first_request, RequestParser& parser,
                                                      gateway::ClientRequest& req);
-  void find_route(gateway::ClientRequest& req) const;
+  [[nodiscard]] std::optional<http1::BodyRefusal> find_route(gateway::ClientRequest& req) const;
   net::awaitable<auth::Verdict> authorize(const gateway::ClientRequest& req, upstream::SnapshotPtr snap);
   net::awaitable<bool> answer_own_route(const gateway::ClientRequest& req);
   void prepare_to_proxy(gateway::ClientRequest& req, const auth::Verdict& verdict);
   net::awaitable<bool> refuse_request(const gateway::ClientRequest& req, const auth::Verdict& verdict);
+  net::awaitable<bool> refuse_body(const gateway::ClientRequest& req, const http1::BodyRefusal& refusal);
 
   net::awaitable<Head> read_head(bool first_request);
   enum class BufferedBody { kComplete, kMore, kRefused };
