@@ -11,6 +11,25 @@ std::string_view field(const http::fields& fields, http::field name) {
   return it == fields.end() ? std::string_view{} : std::string_view(it->value());
 }
 
+// The x-api-key field (Anthropic's clients send the key there), looked up only when keys are checked.
+std::string_view api_key_field(const AccessPolicy& policy, const http::fields& fields) {
+  if (!policy.keys.enabled()) return {};
+  const auto it = fields.find("x-api-key");
+  return it == fields.end() ? std::string_view{} : std::string_view(it->value());
+}
+
+AuthResult authenticate_request(const AccessPolicy& policy, const http::fields& fields) {
+  return policy.keys.authenticate(field(fields, http::field::authorization), api_key_field(policy, fields));
+}
+
+// Each family's clients are told to send the key where their SDK puts it.
+std::string missing_key_message(routing::ErrorFamily family) {
+  if (family == routing::ErrorFamily::kAnthropic) {
+    return "missing API key: send x-api-key: <key> (or Authorization: Bearer <key>)";
+  }
+  return "missing API key: send Authorization: Bearer <key>";
+}
+
 Verdict refused(int status, std::string message) {
   Verdict v;
   v.status = status;
@@ -39,7 +58,7 @@ std::string Gatekeeper::client_ip(const AccessPolicy& policy, const IpAddress& p
 }
 
 Verdict Gatekeeper::check_admin(std::shared_ptr<const AccessPolicy> policy, const http::fields& fields) {
-  const AuthResult auth = policy->keys.authenticate(field(fields, http::field::authorization));
+  const AuthResult auth = authenticate_request(*policy, fields);
   Verdict v = KeyStore::may_manage(auth.key)
                   ? Verdict{}
                   : refused(403, "Corral's admin API is served on the admin listener; on this listener it needs an "
@@ -53,10 +72,12 @@ net::awaitable<Verdict> Gatekeeper::check(std::shared_ptr<const AccessPolicy> po
                                           std::string_view peer_text,
                                           const http::request<http::string_body>& msg, const routing::Route& route,
                                           const routing::RequestInfo& info) {
-  const AuthResult auth = policy->keys.authenticate(field(msg, http::field::authorization));
+  const AuthResult auth = authenticate_request(*policy, msg);
   Verdict v;
   if (auth.status == AuthResult::Status::kNoKey) {
-    v = refused(401, "missing API key: send Authorization: Bearer <key>");
+    v = refused(401, missing_key_message(route.family));
+  } else if (auth.status == AuthResult::Status::kConflict) {
+    v = refused(401, "Authorization and x-api-key carry different API keys: send one key, or the same in both");
   } else if (!auth.ok()) {
     v = refused(401, "invalid API key");
   } else if (route.traits->access == routing::Access::kAdmin && !KeyStore::may_manage(auth.key)) {

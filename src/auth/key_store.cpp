@@ -47,6 +47,13 @@ std::string_view bearer_token(std::string_view value) {
   return value;
 }
 
+std::string_view api_key_token(std::string_view value) {
+  while (!value.empty() && is_space(value.front())) value.remove_prefix(1);
+  while (!value.empty() && is_space(value.back())) value.remove_suffix(1);
+  if (std::any_of(value.begin(), value.end(), is_space)) return {};
+  return value;
+}
+
 KeyStore::KeyStore(const config::AuthConfig& config) : enabled_(config.enabled.value_or(true)) {
   std::unordered_set<std::string> names;
   std::unordered_set<std::string> digests;
@@ -79,10 +86,16 @@ KeyStore::KeyStore(const config::AuthConfig& config) : enabled_(config.enabled.v
   }
 }
 
-AuthResult KeyStore::authenticate(std::string_view header) const {
+AuthResult KeyStore::authenticate(std::string_view header, std::string_view x_api_key) const {
   if (!enabled_) return {AuthResult::Status::kOk, nullptr};
-  if (header.find_first_not_of(" \t") == std::string_view::npos) return {AuthResult::Status::kNoKey, nullptr};
-  const std::string_view token = bearer_token(header);
+  const bool has_bearer = header.find_first_not_of(" \t") != std::string_view::npos;
+  const bool has_api_key = x_api_key.find_first_not_of(" \t") != std::string_view::npos;
+  if (!has_bearer && !has_api_key) return {AuthResult::Status::kNoKey, nullptr};
+  const std::string_view from_bearer = has_bearer ? bearer_token(header) : std::string_view{};
+  const std::string_view from_api_key = has_api_key ? api_key_token(x_api_key) : std::string_view{};
+  // Both are the client's own text, so comparing them needs no constant time.
+  if (has_bearer && has_api_key && from_bearer != from_api_key) return {AuthResult::Status::kConflict, nullptr};
+  const std::string_view token = has_bearer ? from_bearer : from_api_key;
   if (token.empty()) return {AuthResult::Status::kBadKey, nullptr};
 
   unsigned char digest[SHA256_DIGEST_LENGTH];

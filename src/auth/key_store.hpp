@@ -1,5 +1,6 @@
-// API keys: the configured SHA-256 digests, the lookup of an `Authorization: Bearer KEY` header against
-// them in constant time, and the per-key allow lists. Immutable after construction (built on the control
+// API keys: the configured SHA-256 digests, the lookup of the presented key (`Authorization: Bearer
+// KEY`, or `x-api-key: KEY` as Anthropic's clients send it) against them in constant time, and the
+// per-key allow lists. Immutable after construction (built on the control
 // thread with each configuration, then read from every worker without locks). It does not count requests:
 // rate limits live in rate_limiter.hpp.
 #pragma once
@@ -28,9 +29,10 @@ struct ApiKey {
 
 struct AuthResult {
   enum class Status : std::uint8_t {
-    kNoKey,   ///< no Authorization header (or an empty one): 401
-    kBadKey,  ///< not `Bearer <token>`, or an unknown token: 401
-    kOk,      ///< `key` is the caller's key; nullptr when auth is disabled
+    kNoKey,     ///< neither Authorization nor x-api-key (or only empty ones): 401
+    kBadKey,    ///< not `Bearer <token>`, or an unknown token: 401
+    kConflict,  ///< Authorization and x-api-key both sent, with different keys: 401 (which one counts?)
+    kOk,        ///< `key` is the caller's key; nullptr when auth is disabled
   };
   Status status = Status::kNoKey;
   const ApiKey* key = nullptr;
@@ -48,11 +50,13 @@ class KeyStore final {
 
   [[nodiscard]] bool enabled() const { return enabled_; }
 
-  /// Checks an Authorization header value (empty view = header absent). Hashes the token once and compares
-  /// the digest with every stored digest using CRYPTO_memcmp, without stopping at the first match, so the
-  /// time taken depends only on the number of configured keys, not on which one matched or how much of a
-  /// digest did. Never throws. When auth is disabled: {kOk, nullptr} whatever the header says.
-  [[nodiscard]] AuthResult authenticate(std::string_view authorization_header) const;
+  /// Checks an Authorization header value and an x-api-key value (empty view = field absent). Either
+  /// names the key; both may be sent when they name the same one (some SDKs add a Bearer header of their
+  /// own), and two different keys are refused (kConflict) rather than one picked. Hashes the token once
+  /// and compares the digest with every stored digest using CRYPTO_memcmp, without stopping at the first
+  /// match, so the time taken depends only on the number of configured keys, not on which one matched or
+  /// how much of a digest did. Never throws. When auth is disabled: {kOk, nullptr} whatever is sent.
+  [[nodiscard]] AuthResult authenticate(std::string_view authorization_header, std::string_view x_api_key = {}) const;
 
   /// May `key` use `model_key` (normalised, routing::model_key) in `pool`? nullptr (auth disabled) -> true.
   /// An empty `model_key` means the call names no model (/api/tags, /api/version): only the pool is checked.
@@ -74,5 +78,9 @@ class KeyStore final {
 /// The token of `Bearer <token>` (scheme case-insensitive, spaces trimmed), or an empty view when the
 /// value is not a Bearer credential.
 [[nodiscard]] std::string_view bearer_token(std::string_view authorization_header);
+
+/// The key in an x-api-key value (spaces trimmed), or an empty view when it is blank or holds inner
+/// whitespace (not a single key).
+[[nodiscard]] std::string_view api_key_token(std::string_view x_api_key);
 
 }  // namespace corral::auth

@@ -28,9 +28,10 @@ struct GatekeeperFixture {
     return c;
   }
 
-  Verdict check(http::verb method, std::string_view target, std::string_view bearer) {
+  Verdict check(http::verb method, std::string_view target, std::string_view bearer, std::string_view x_api_key = {}) {
     http::request<http::string_body> msg{method, target, 11};
     if (!bearer.empty()) msg.set(http::field::authorization, "Bearer " + std::string(bearer));
+    if (!x_api_key.empty()) msg.set("x-api-key", x_api_key);
     const routing::Route route = routing::route_request(method, target);
     const routing::RequestInfo info;
     const IpAddress peer = boost::asio::ip::make_address("127.0.0.1");
@@ -52,6 +53,29 @@ TEST(Gatekeeper, RefusesAMissingOrUnknownKey) {
   GatekeeperFixture f;
   EXPECT_EQ(f.check(http::verb::post, "/api/generate", "").status, 401);
   EXPECT_EQ(f.check(http::verb::post, "/api/generate", "sk-nobody").status, 401);
+}
+
+TEST(Gatekeeper, TakesTheKeyFromXApiKeyAndSaysWhyItRefuses) {
+  GatekeeperFixture f;
+  const Verdict anthropic = f.check(http::verb::post, "/v1/messages", "", "sk-user");
+  EXPECT_TRUE(anthropic.admitted());
+  ASSERT_NE(anthropic.key, nullptr);
+  EXPECT_EQ(anthropic.key->name, "user");
+  EXPECT_TRUE(f.check(http::verb::post, "/api/generate", "", "sk-user").admitted());  // on every route
+  EXPECT_TRUE(f.check(http::verb::post, "/v1/messages", "sk-user", "sk-user").admitted());
+  const Verdict two = f.check(http::verb::post, "/v1/messages", "sk-user", "sk-ops");
+  EXPECT_EQ(two.status, 401);
+  EXPECT_NE(two.message.find("different API keys"), std::string::npos);
+  EXPECT_EQ(f.check(http::verb::post, "/v1/messages", "", "sk-nobody").message, "invalid API key");
+  // A missing key is explained in the words of the family's clients.
+  EXPECT_EQ(f.check(http::verb::post, "/v1/messages", "").message,
+            "missing API key: send x-api-key: <key> (or Authorization: Bearer <key>)");
+  EXPECT_EQ(f.check(http::verb::post, "/v1/chat/completions", "").message,
+            "missing API key: send Authorization: Bearer <key>");
+  // Corral's admin calls take an admin key from either field too.
+  http::request<http::string_body> msg{http::verb::post, "/corral/api/reload", 11};
+  msg.set("x-api-key", "sk-ops");
+  EXPECT_TRUE(Gatekeeper::check_admin(upstream::access_policy_of(f.registry.current()), msg).admitted());
 }
 
 TEST(Gatekeeper, AsksTheAdminRoleWhereTheRouteSaysSo) {

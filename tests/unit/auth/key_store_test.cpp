@@ -56,6 +56,38 @@ TEST(KeyStore, MissingAndWrongKeys) {
   EXPECT_EQ(store.authenticate("Bearer sk-alice").key->name, "alice");
 }
 
+// Anthropic's clients send the key in x-api-key; both fields together must name the same key.
+TEST(KeyStore, TheKeyMayComeFromXApiKey) {
+  const KeyStore store(two_keys());
+  auto r = store.authenticate("", "sk-alice");
+  ASSERT_EQ(r.status, AuthResult::Status::kOk);
+  EXPECT_EQ(r.key->name, "alice");
+  EXPECT_EQ(store.authenticate("", "  sk-ops\t").key->name, "ops");
+  EXPECT_EQ(store.authenticate("", "sk-mallory").status, AuthResult::Status::kBadKey);
+  EXPECT_EQ(store.authenticate("", "sk-alice sk-ops").status, AuthResult::Status::kBadKey);
+  EXPECT_EQ(store.authenticate("", "Bearer sk-alice").status, AuthResult::Status::kBadKey);  // a key, not a scheme
+  EXPECT_EQ(store.authenticate("", " ").status, AuthResult::Status::kNoKey);
+  EXPECT_EQ(store.authenticate(" ", "").status, AuthResult::Status::kNoKey);
+  // Both, the same key: fine (an SDK may add a Bearer header of its own).
+  r = store.authenticate("Bearer sk-alice", "sk-alice");
+  ASSERT_EQ(r.status, AuthResult::Status::kOk);
+  EXPECT_EQ(r.key->name, "alice");
+  // Both, different: refused, whichever of them is valid; a blank one does not count as sent.
+  EXPECT_EQ(store.authenticate("Bearer sk-alice", "sk-ops").status, AuthResult::Status::kConflict);
+  EXPECT_EQ(store.authenticate("Bearer sk-mallory", "sk-ops").status, AuthResult::Status::kConflict);
+  EXPECT_EQ(store.authenticate("Basic sk-ops", "sk-ops").status, AuthResult::Status::kConflict);
+  EXPECT_EQ(store.authenticate("Bearer sk-ops", "").key->name, "ops");
+  EXPECT_EQ(store.authenticate("", "sk-ops").key->name, "ops");
+  // With auth off nothing is checked.
+  EXPECT_TRUE(KeyStore().authenticate("Bearer a", "b").ok());
+}
+
+TEST(ApiKeyToken, TrimsAndRefusesInnerWhitespace) {
+  EXPECT_EQ(api_key_token(" sk-1 "), "sk-1");
+  EXPECT_EQ(api_key_token("sk 1"), "");
+  EXPECT_EQ(api_key_token(""), "");
+}
+
 TEST(KeyStore, UpperCaseDigestIsAccepted) {
   config::AuthConfig c;
   c.keys.push_back(key("a", "secret"));
