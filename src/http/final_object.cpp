@@ -30,7 +30,7 @@ std::optional<std::uint64_t> number_after_key(std::string_view text, std::size_t
     if (v > (UINT64_MAX - 9) / 10) return std::nullopt;
     v = v * 10 + static_cast<std::uint64_t>(text[i] - '0');
   }
-  if (i == text.size()) return std::nullopt;
+  if (i == text.size() || text[i] == kWindowGap) return std::nullopt;  // more digits may have followed
   return v;
 }
 
