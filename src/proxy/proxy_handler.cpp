@@ -193,7 +193,8 @@ void resolve_target(Request& r, placement::PickInput& t) {
   // A call sent to every backend concerned at once has no one backend to stick to or to hash to.
   if (req.route.traits->fans_out) return;
   const upstream::PoolState& pool = r.snap->pools[t.pool];
-  t.tried.assign(pool.members.size(), false);
+  // t.tried stays empty until a retry needs it (the pick reads an empty one as "none tried"): most
+  // requests have one attempt, and do not pay for the vector.
   if (r.snap->affinity && cfg.affinity) {
     t.session = header_hash(req.msg, cfg.affinity->header);
     if (!t.session && cfg.affinity->client_ip) t.session = common::hash_key(req.client_ip);
@@ -276,7 +277,6 @@ AttemptResult refused(Request& r, const upstream::PoolState& pool, admission::Ad
 // Records the pick: the backend, the wait, whether the model was warm there, the session's new home.
 void note_pick(Request& r, placement::PickInput& t, std::uint32_t b, SteadyClock::time_point admit_start) {
   upstream::PoolMember& m = *r.snap->pools[t.pool].members[b];
-  t.tried[b] = true;
   r.rec.backend = static_cast<std::int32_t>(b);
   r.rec.queued = true;
   r.rec.queue_wait = steady_now() - admit_start;
@@ -390,6 +390,8 @@ net::awaitable<Handled> reach_backend(Request& r, Answer& a) {
       co_return co_await fail(r, *tried.failure);
     }
     ++r.rec.retries;
+    if (target.tried.empty()) target.tried.assign(r.snap->pools[target.pool].members.size(), false);
+    target.tried[static_cast<std::size_t>(r.rec.backend)] = true;
     r.ctx.gw.metrics.record_retry(r.backend_id(static_cast<std::uint32_t>(r.rec.backend)));
     last_failure = tried.failure;  // an unread answer is dropped with its connection
   }
