@@ -74,6 +74,7 @@ struct Server::Impl {
   net::signal_set signals{control, SIGINT, SIGTERM, SIGHUP};
 
   std::optional<std::string> reload();
+  void tidy_pools();
   net::awaitable<void> signal_loop();
   net::awaitable<void> drain();
   void start_workers();
@@ -90,6 +91,7 @@ std::optional<std::string> Server::Impl::reload() {
     next.admin.listen = config.admin.listen;
     next.threads = config.threads;
     gw.registry.apply(next);
+    tidy_pools();  // a removed backend's idle connections go now, not at the next round
     gatekeeper.reconfigure(next);
     gateway::publish_metric_ids(gw);
     gw.metrics.record_config_reload(true);
@@ -104,6 +106,15 @@ std::optional<std::string> Server::Impl::reload() {
     gw.metrics.record_config_reload(false);
     log::warn("reload refused, the current configuration stays: {}", e.what());
     return std::string(e.what());
+  }
+}
+
+// Every pool is pruned on its own thread (a pooled socket never leaves it); the control pool is this one's.
+void Server::Impl::tidy_pools() {
+  (void)upstream::tidy_pool(control_pool, *gw.registry.current());
+  for (auto& w : workers) {
+    netio::Worker* worker = w.get();
+    net::post(worker->ioc, [worker] { (void)upstream::tidy_pool(worker->pool, *worker->gw.registry.current()); });
   }
 }
 
@@ -154,6 +165,7 @@ void Server::Impl::start_workers() {
   for (auto& w : workers) {
     guards.push_back(net::make_work_guard(w->ioc));
     netio::Worker* worker = w.get();
+    net::co_spawn(worker->ioc, upstream::tidy_pool_loop(worker->pool, gw.registry), net::detached);
     worker->thread = std::thread([worker] {
       try {
         worker->ioc.run();
@@ -213,6 +225,7 @@ int Server::run() {
 
   s.health = std::make_unique<upstream::HealthChecker>(s.gw.registry, s.gw.admission, s.control_pool, s.gw.ready);
   s.poller = std::make_unique<models::ModelPoller>(s.gw.registry, s.control_pool, s.gw.models_polled, &s.gw.metrics);
+  net::co_spawn(s.control, upstream::tidy_pool_loop(s.control_pool, s.gw.registry), net::detached);
   net::co_spawn(s.control, s.health->run(), net::detached);
   net::co_spawn(s.control, s.health->sweep_ejections(), net::detached);
   net::co_spawn(s.control, s.poller->run(), net::detached);

@@ -225,6 +225,11 @@ struct TimeoutsConfig {
   Duration client_body = std::chrono::seconds(60);
   /// `timeouts.keepalive_idle` (duration > 0, default 60s): an idle client connection between requests.
   Duration keepalive_idle = std::chrono::seconds(60);
+  /// `timeouts.upstream_idle` (duration > 0, default 30s): a pooled connection to a backend unused this long
+  /// is closed. Below the 60 s idle timeouts common between a gateway and a worker (nginx's upstream
+  /// keepalive_timeout, cloud load balancers), so the gateway closes first instead of racing the peer's
+  /// close; Ollama itself never closes an idle connection, and each one holds a socket and a goroutine there.
+  Duration upstream_idle = std::chrono::seconds(30);
   /// `timeouts.drain` (duration >= 0, default 30s): on SIGTERM, how long in-flight requests may finish.
   Duration drain = std::chrono::seconds(30);
 };

@@ -311,7 +311,7 @@ class Loader {
 
   void timeouts(const YAML::Node& n, TimeoutsConfig& t) {
     r_.check_map(n, {"connect", "first_byte", "stream_idle", "pull", "client_header", "client_body", "keepalive_idle",
-                     "drain"},
+                     "upstream_idle", "drain"},
                  "timeouts");
     if (auto v = n["connect"]) t.connect = r_.duration(v, "timeouts.connect", false);
     if (auto v = n["first_byte"]) t.first_byte = r_.duration(v, "timeouts.first_byte", false);
@@ -320,6 +320,7 @@ class Loader {
     if (auto v = n["client_header"]) t.client_header = r_.duration(v, "timeouts.client_header", false);
     if (auto v = n["client_body"]) t.client_body = r_.duration(v, "timeouts.client_body", false);
     if (auto v = n["keepalive_idle"]) t.keepalive_idle = r_.duration(v, "timeouts.keepalive_idle", false);
+    if (auto v = n["upstream_idle"]) t.upstream_idle = r_.duration(v, "timeouts.upstream_idle", false);
     if (auto v = n["drain"]) t.drain = r_.duration(v, "timeouts.drain", true);
   }
 

@@ -1,6 +1,8 @@
 // One worker thread's world (style.md section 5): its own io_context run by exactly one thread, its own
-// upstream connection pool, and the set of client connections it serves (touched only on this thread;
-// the drain walks it to close idle keep-alive connections). Namespace netio: corral::net is Asio.
+// upstream connection pool (pruned on this thread by upstream::tidy_pool_loop, and at once by a reload:
+// what idled past timeouts.upstream_idle, and every connection of a backend the configuration dropped),
+// and the set of client connections it serves (touched only on this thread; the drain walks it to close
+// idle keep-alive connections). Namespace netio: corral::net is Asio.
 #pragma once
 
 #include <memory>
@@ -25,7 +27,8 @@ struct Worker {
   std::unordered_set<ClientConnection*> connections;  ///< this thread only
   std::thread thread;
   // Declared last so it is destroyed first: destroying it destroys the coroutine frames still pending on
-  // it, whose destructors touch `connections` and return nothing to `pool`.
+  // it (the pool's prune loop among them), whose destructors touch `connections` and return nothing to
+  // `pool`.
   net::io_context ioc{1};
 };
 
