@@ -4,8 +4,10 @@
 //  - never hand the serializer zero bytes with more=true (a chunked serializer would emit the last-chunk
 //    marker and end the client's body early): a read that yields only framing is skipped;
 //  - the terminal chunk is written deliberately, and only when the upstream message really ended;
-//  - on an upstream failure nothing more is written here: the caller may add one error line
-//    (error_tail) and must then close the client connection, so the truncation stays visible.
+//  - on an upstream failure nothing more is written here. When the head already went out, the caller
+//    may add one error line (error_tail) and must then close the client connection, so the truncation
+//    stays visible; when it did not (it waits for the first piece, see head_written), nothing reached
+//    the client and the caller answers a whole error response instead.
 // Templated on the stream types so unit tests can drive it with beast::test::stream.
 #pragma once
 
@@ -89,6 +91,10 @@ struct RelayResult {
   std::uint32_t writes = 0;      ///< body writes (pieces) to the client
   char last[2] = {0, 0};         ///< the last two body bytes written (last[1] is the very last)
   SteadyClock::time_point first_write{};  ///< when the first body byte was written; epoch when none
+  /// After an upstream failure: whether the response head had reached the client. When body bytes came
+  /// in with it, the head waits to go out with the first piece, so a failure in that piece leaves the
+  /// client with nothing at all. (Set on that path only, so a relay that succeeds pays nothing for it.)
+  bool head_written = false;
   error_code ec;
 };
 
@@ -248,6 +254,7 @@ net::awaitable<RelayResult> relay_response(Client& client, std::string head, Cli
   auto upstream_failed = [&](error_code ec) {
     r.end = ec == beast::error::timeout ? RelayEnd::kUpstreamIdle : RelayEnd::kUpstreamFailed;
     r.ec = ec;
+    r.head_written = head.empty();  // the first write carries the head and frees it
     return r;
   };
   // When body bytes came in with the head (a small answer, or a stream's first chunk), the head is not
@@ -320,11 +327,7 @@ net::awaitable<RelayResult> relay_response(Client& client, std::string head, Cli
     up_buffer.consume(p.put(up_buffer.data(), pec));
     if (pec == http::error::need_more || up_buffer.size() == 0) need_read = true;
     if (pec == http::error::need_more || pec == http::error::need_buffer) pec = {};
-    if (pec) {  // broken framing from the backend
-      r.end = RelayEnd::kUpstreamFailed;
-      r.ec = pec;
-      co_return r;
-    }
+    if (pec) co_return upstream_failed(pec);  // broken framing from the backend
     const std::size_t got = buf.size() - p.get().body().size;
     if (got == 0) continue;  // framing only
     const detail::Piece piece(head, framing, buf.data(), got, p.is_done());

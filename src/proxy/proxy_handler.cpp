@@ -466,6 +466,26 @@ net::awaitable<gateway::Completion> cut_stream(Request& r, Answer& a, const http
   co_return finish(r.rec, static_cast<int>(a.parser->get().result_int()), false);
 }
 
+// The backend broke or went silent before anything reached the client (its head was waiting to go out
+// with the first body bytes): the client gets a whole error answer in its route's shape instead of a
+// stream cut before it began, and its connection can go on. Not retried: the backend answered a head,
+// so it took the request and may be running it (as for an unparsable head, the error table retries
+// none of these kinds).
+net::awaitable<gateway::Completion> answer_unsent(Request& r, Answer& a, const http1::RelayResult& relayed) {
+  const bool idle = relayed.end == http1::RelayEnd::kUpstreamIdle;
+  const error_code& ec = relayed.ec;
+  const bool bad_framing = ec.category() == http::make_error_code(http::error::bad_chunk).category() &&
+                           ec != http::error::partial_message && ec != http::error::end_of_stream;
+  const std::uint32_t b = a.lease.backend();
+  report_and_count(r, *r.snap->pools[static_cast<std::size_t>(r.rec.pool)].members[b], b,
+                   idle ? Outcome::kTimeout : bad_framing ? Outcome::kServerError : Outcome::kConnectFailure);
+  a.ex.conn.reset();
+  const ErrorKind kind = idle          ? ErrorKind::kStreamIdleTimeout
+                         : bad_framing ? ErrorKind::kUpstreamBadResponse
+                                       : ErrorKind::kUpstreamStreamError;
+  co_return co_await fail(r, kind);
+}
+
 // Writes the response head and relays the body of the answer in `a`; says whether the connection goes on.
 net::awaitable<gateway::Completion> relay(Request& r, Answer& a) {
   gateway::ClientRequest& req = r.req;
@@ -492,6 +512,7 @@ net::awaitable<gateway::Completion> relay(Request& r, Answer& a) {
       co_return finish(r.rec, static_cast<int>(status), keep);
     case http1::RelayEnd::kUpstreamFailed:
     case http1::RelayEnd::kUpstreamIdle:
+      if (!relayed.head_written) co_return co_await answer_unsent(r, a, relayed);
       co_return co_await cut_stream(r, a, relayed, framing);
     case http1::RelayEnd::kClientFailed:
       break;

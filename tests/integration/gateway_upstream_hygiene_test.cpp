@@ -1,7 +1,8 @@
 // What the gateway keeps towards its backends, and what it leaves behind: a backend that a reload
 // removes loses its pooled connections (a reload that keeps a backend keeps them), a pooled connection
 // idle past timeouts.upstream_idle is closed. Counted in procfs (the gateway's fds and sockets, the
-// sim's accepted sockets) and in the sims' connections_opened, never timed.
+// sim's accepted sockets) and in the sims' connections_opened, never timed. And what a backend's broken
+// answer leaves the client with: a body broken before any byte reached the client is a whole 502.
 #include <sys/types.h>
 
 #include <atomic>
@@ -16,6 +17,7 @@
 #include "support/poll.hpp"
 #include "support/proc_sockets.hpp"
 #include "support/process.hpp"
+#include "support/raw_backend.hpp"
 #include "support/sim.hpp"
 #include "support/text_file.hpp"
 
@@ -131,6 +133,55 @@ TEST(GatewayUpstreamHygiene, APooledConnectionIdlePastUpstreamIdleIsClosed) {
   const std::int64_t opened = stat(sim, "connections_opened");
   ASSERT_EQ(http_request(gw.address, "POST", "/api/generate", generate_body("m", 1)).status, 200);
   EXPECT_EQ(stat(sim, "connections_opened"), opened + 2);
+}
+
+// After a 502 the client's connection either goes on (a next request is answered) or closes cleanly.
+void expect_usable_or_closed(HttpConnection& conn, const HttpResponse& r) {
+  if (!r.keep_alive) {
+    EXPECT_TRUE(conn.peer_closed());
+    return;
+  }
+  EXPECT_EQ(conn.request("GET", "/api/version").status, 200);
+}
+
+// A backend answers 200 and a chunked body whose first chunk size is no hex number (or a size line and
+// then the close), all in one write: the gateway holds the head back to send it with the first body
+// bytes, so when those fail nothing has reached the client, which must get a whole error answer in its
+// endpoint's shape, not a bare error chunk with no status line before it.
+TEST(GatewayUpstreamHygiene, ABodyBrokenBeforeAnyByteReachedTheClientIsAWhole502) {
+  const std::string bad_chunk = "zz\r\n{\"done\":true}\r\n0\r\n\r\n";
+  RawBackend raw(
+      [&](const std::string&, const std::string& target) -> RawReply {
+        if (target == "/api/generate") return {chunked_reply("application/x-ndjson", bad_chunk)};
+        if (target == "/api/chat") return {chunked_reply("application/x-ndjson", "25\r\n"), true};
+        if (target == "/v1/chat/completions") return {chunked_reply("text/event-stream", bad_chunk)};
+        return {};
+      },
+      R"({"models":[{"name":"m:latest","model":"m:latest","size":1000000}]})");
+  Server gw({"serve", "-c", write_temp("listen: 127.0.0.1:0\nthreads: 2\npools:\n  - name: p\n    backends:\n      - url: " +
+                                       raw.url() + "\n")});
+  ASSERT_TRUE(wait_ready(gw));
+
+  HttpConnection native(gw.address);
+  const HttpResponse generated = native.request("POST", "/api/generate", generate_body("m", 1, true));
+  EXPECT_EQ(generated.status, 502);
+  EXPECT_TRUE(parse_json(generated.body).at("error").is_string()) << generated.body;
+  expect_usable_or_closed(native, generated);
+
+  HttpConnection chat(gw.address);
+  const HttpResponse chatted =
+      chat.request("POST", "/api/chat", R"({"model":"m","messages":[{"role":"user","content":"hi"}]})");
+  EXPECT_EQ(chatted.status, 502);
+  EXPECT_EQ(parse_json(chatted.body).at("error").as_string(), "upstream connection lost");
+  expect_usable_or_closed(chat, chatted);
+
+  HttpConnection openai(gw.address);
+  const HttpResponse completed = openai.request(
+      "POST", "/v1/chat/completions", R"({"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]})");
+  EXPECT_EQ(completed.status, 502);
+  EXPECT_TRUE(parse_json(completed.body).at("error").at("message").is_string()) << completed.body;
+  expect_usable_or_closed(openai, completed);
+  EXPECT_EQ(raw.handled(), 3);  // one backend call each: the backend took the request, so no replay
 }
 
 }  // namespace

@@ -47,7 +47,8 @@ Outcome run_relay(const std::string& upstream_bytes, std::size_t read_size, bool
     out.result = co_await relay_response(client, std::string(head), framing, up, buffer, p,
                                          RelayTimeouts{std::chrono::seconds(5), std::chrono::seconds(5)},
                                          std::span<char>(buf));
-    if (out.result.end == RelayEnd::kUpstreamFailed && framing == ClientFraming::kChunked) {
+    // As the proxy does: an error line only after a head that went out.
+    if (out.result.end == RelayEnd::kUpstreamFailed && framing == ClientFraming::kChunked && out.result.head_written) {
       const std::string tail = error_tail(StreamFormat::kNdjson, routing::ErrorFamily::kOllama, "upstream connection lost",
                                                  out.result.last);
       (void)co_await write_piece(client, framing, tail.data(), tail.size(), std::chrono::seconds(5));
@@ -132,12 +133,32 @@ TEST(BodyRelay, UpstreamDeathMidStreamLeavesTheClientTruncatedWithAnErrorLine) {
   for (std::size_t read_size : {1, 4, 4096}) {
     const auto out = run_relay(chunked_upstream({"{\"response\":\"a\",\"done\":false}\n", "{\"resp"}, false), read_size, true);
     EXPECT_EQ(out.result.end, RelayEnd::kUpstreamFailed) << read_size;
+    EXPECT_TRUE(out.result.head_written) << read_size;
     bool complete = true;
     const std::string body = decode_client(out.client_bytes, complete);
     EXPECT_FALSE(complete) << read_size;  // no terminal chunk: the cut stays visible
     EXPECT_EQ(count(out.client_bytes, "\r\n0\r\n\r\n"), 0u) << read_size;
     EXPECT_NE(body.find("{\"resp\n{\"error\":\"upstream connection lost\"}\n"), std::string::npos) << body;
   }
+}
+
+// A backend's first body bytes that came in with its head are broken (a chunk size that is no hex number,
+// or a chunk size line and then the close): the head was waiting for them, so nothing at all reached the client, and
+// the result says so (the proxy then answers a whole 502). Read one byte at a time, the head arrives
+// alone and goes out at once: then the result says it went, and the cut is the usual one.
+TEST(BodyRelay, ABrokenFirstPieceThatCameWithTheHeadLeavesTheClientWithNothing) {
+  const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (const std::string broken : {"zz\r\n{\"done\":true}\r\n0\r\n\r\n", "25\r\n"}) {
+    const auto out = run_relay(head + broken, 4096, true);
+    EXPECT_EQ(out.result.end, RelayEnd::kUpstreamFailed) << broken;
+    EXPECT_FALSE(out.result.head_written) << broken;
+    EXPECT_EQ(out.client_bytes, "") << broken;
+    EXPECT_EQ(out.result.writes, 0u) << broken;
+  }
+  const auto slow = run_relay(head + "zz\r\n{\"done\":true}\r\n0\r\n\r\n", 1, true);
+  EXPECT_EQ(slow.result.end, RelayEnd::kUpstreamFailed);
+  EXPECT_TRUE(slow.result.head_written);
+  EXPECT_EQ(slow.client_bytes.substr(0, kClientHead.size()), kClientHead);
 }
 
 TEST(BodyRelay, AContentLengthBodyGoesOutAsItIsAfterTheHead) {
