@@ -17,6 +17,7 @@
 #include "gateway/gateway_state.hpp"
 #include "gateway/metric_ids.hpp"
 #include "ratelimit/rate_limiter.hpp"
+#include "routing/model_name.hpp"
 #include "shared_state/shared_store.hpp"
 #include "upstream/health_checker.hpp"
 
@@ -35,6 +36,17 @@ std::unique_ptr<shared_state::SharedStore> make_shared_store(const config::Confi
                                                              std::shared_ptr<ratelimit::LocalRateLimiter> local) {
   if (!c.redis) return nullptr;
   return std::make_unique<shared_state::SharedStore>(*c.redis, std::move(local));
+}
+
+// The `models` rules that name one model (no `*` or `?`), as routing keys: each has a metric label of its
+// own from the start, outside the cap of names seen in traffic (which only names the fleet has may take).
+std::vector<std::string> configured_model_names(const config::Config& c) {
+  std::vector<std::string> out;
+  for (const config::ModelRoute& rule : c.models) {
+    if (rule.match.find_first_of("*?") != std::string::npos) continue;
+    if (auto key = routing::model_key(rule.match)) out.push_back(std::move(*key));
+  }
+  return out;
 }
 
 std::unique_ptr<netio::Listener> make_listener(net::io_context& control, const std::string& listen,
@@ -94,6 +106,7 @@ std::optional<std::string> Server::Impl::reload() {
     tidy_pools();  // a removed backend's idle connections go now, not at the next round
     gatekeeper.reconfigure(next);
     gateway::publish_metric_ids(gw);
+    gw.metrics.add_configured_models(configured_model_names(next));
     gw.metrics.record_config_reload(true);
     if (next.access_log.path != config.access_log.path || next.access_log.level != config.access_log.level) {
       log::warn("reload: `access_log` changed; it applies after a restart");
@@ -201,6 +214,7 @@ int Server::run() {
   s.gw.admin_listener = !s.config.admin.listen.empty();
   s.gw.access_log = std::make_unique<observe::AccessLog>(s.config.access_log);
   gateway::publish_metric_ids(s.gw);
+  s.gw.metrics.add_configured_models(configured_model_names(s.config));
   if (!s.config_path.empty()) s.gw.reload = [&s] { return s.reload(); };
   s.gw.shared = s.shared.get();  // before the workers start, so they see it
   s.start_workers();

@@ -98,8 +98,12 @@ class CorralMetrics {
   void add_configured_models(std::span<const std::string> names);
 
   // ---- data plane ---------------------------------------------------------------------
-  /// Model id for a (normalised) name; lock-free when known, kOther beyond the cap.
+  /// Model id for a (normalised) name; lock-free when known, kOther beyond the cap. A new name takes
+  /// one of the capped slots: callers with names from traffic check first that the fleet has the model
+  /// (find_model_id, then proxy accounting's rule), so junk names cannot crowd out real ones.
   ModelId model_id(std::string_view name);
+  /// The id a name already has, nullopt when none (yet). Lock-free, allocates nothing, takes no slot.
+  [[nodiscard]] std::optional<ModelId> find_model_id(std::string_view name) const { return models_.find(name); }
   std::string model_name(ModelId id) const { return models_.name(id); }
 
   /// One call per finished request: requests, duration, TTFT, tokens/s, tokens, bytes,

@@ -4,6 +4,9 @@
 // Cardinality cap: every configured model gets an id, plus the first `seen_cap` (default 100)
 // other names seen in traffic; any later name maps to id kOther, exported as model="other".
 // Without the cap, a client sending random model names would grow the exposition without bound.
+// Which names may take a slot is the caller's decision: the proxy offers only names some backend has
+// (proxy/accounting.cpp) and counts the rest as kOther after a find(), which takes no slot, so random
+// names cannot use up the slots of real models that come later.
 // Names longer than kMaxNameLength also map to kOther. Names are taken as given: normalising
 // ("llama3" vs "llama3:latest") is the router's job before it asks for an id.
 //

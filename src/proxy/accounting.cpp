@@ -1,5 +1,6 @@
 #include "proxy/accounting.hpp"
 
+#include "common/hash.hpp"
 #include "common/log.hpp"
 
 namespace corral::proxy {
@@ -41,6 +42,17 @@ void remember_error(gateway::GatewayState& gw, const upstream::Snapshot& snap, c
   gw.recent_errors.add(std::move(e));
 }
 
+// The model's metric label. A name with one costs a lock-free lookup, as before. A new name gets its own
+// only when the fleet has the model (Snapshot::has_model; configured exact names have theirs from the
+// start): a client sending random names would otherwise fill the capped slots and push the real models
+// that come later into model="other". Junk counts as "other" at once.
+metrics::ModelId model_label(gateway::GatewayState& gw, const upstream::Snapshot& snap, const std::string& key) {
+  if (key.empty()) return metrics::ModelInterner::kNone;
+  if (const auto id = gw.metrics.find_model_id(key)) return *id;
+  if (!snap.has_model(common::hash_key(key))) return metrics::ModelInterner::kOther;
+  return gw.metrics.model_id(key);
+}
+
 }  // namespace
 
 metrics::Placement placement_of(const RequestRecord& rec) noexcept {
@@ -56,7 +68,7 @@ void account(gateway::GatewayState& gw, const upstream::Snapshot& snap, const ga
              const RequestRecord& rec) noexcept {
   metrics::RequestRecord m;
   try {
-    m.model = rec.model_key.empty() ? metrics::ModelInterner::kNone : gw.metrics.model_id(rec.model_key);
+    m.model = model_label(gw, snap, rec.model_key);
   } catch (...) {
     m.model = metrics::ModelInterner::kOther;  // allocation failure while interning a new name
   }

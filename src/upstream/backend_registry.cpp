@@ -4,6 +4,16 @@
 
 namespace corral::upstream {
 
+bool Snapshot::has_model(std::uint64_t model_hash) const {
+  for (const auto& b : backends) {
+    const auto state = b->catalog.find(model_hash);
+    if (!state) continue;
+    if (state->loaded.load(std::memory_order_relaxed)) return true;
+    if (state->disk_bytes.load(std::memory_order_relaxed) != 0 && b->catalog.may_have(model_hash)) return true;
+  }
+  return false;
+}
+
 BackendRegistry::BackendRegistry(const config::Config& config, admission::AdmissionController& admission)
     : admission_(admission) {
   auto snap = std::make_shared<Snapshot>(std::make_shared<const config::Config>(config));

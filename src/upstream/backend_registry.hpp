@@ -70,6 +70,12 @@ struct Snapshot {
 
   /// Throws when the configuration's keys or CIDRs are invalid (auth::AccessPolicy).
   explicit Snapshot(std::shared_ptr<const config::Config> c) : config(c), matcher(*c), access(*c, matcher) {}
+
+  /// Whether some backend here has the model (routing key hash) for real: loaded (by /api/ps, or a request
+  /// it answered with 200) or on its disk with a size (/api/tags, while its inventory lists it). A
+  /// model a pick merely tried to place, for a name no backend knows, is none of these. Any thread; no
+  /// lock, no allocation.
+  [[nodiscard]] bool has_model(std::uint64_t model_hash) const;
 };
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;

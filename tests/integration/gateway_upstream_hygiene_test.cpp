@@ -2,10 +2,12 @@
 // removes loses its pooled connections (a reload that keeps a backend keeps them), a pooled connection
 // idle past timeouts.upstream_idle is closed. Counted in procfs (the gateway's fds and sockets, the
 // sim's accepted sockets) and in the sims' connections_opened, never timed. And what a backend's broken
-// answer leaves the client with: a body broken before any byte reached the client is a whole 502.
+// answer leaves the client with: a body broken before any byte reached the client is a whole 502. And
+// what junk model names leave in /metrics: nothing but model="other".
 #include <sys/types.h>
 
 #include <atomic>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -182,6 +184,46 @@ TEST(GatewayUpstreamHygiene, ABodyBrokenBeforeAnyByteReachedTheClientIsAWhole502
   EXPECT_TRUE(parse_json(completed.body).at("error").at("message").is_string()) << completed.body;
   expect_usable_or_closed(openai, completed);
   EXPECT_EQ(raw.handled(), 3);  // one backend call each: the backend took the request, so no replay
+}
+
+// The sum of the samples of metric `name` whose line contains `filter`.
+double metric_sum(const std::string& text, const std::string& name, const std::string& filter) {
+  double sum = 0;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(name + "{", 0) != 0 || line.find(filter) == std::string::npos) continue;
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+// 150 random model names (more than the 100 label slots for names seen in traffic) that no backend has
+// take no slot: they count as model="other" at once, and a real model that comes after them, like a
+// configured one, still gets a label of its own.
+TEST(GatewayUpstreamHygiene, JunkModelNamesTakeNoMetricLabel) {
+  auto sim = start_sim({"real:1b=1GB"});
+  Server gw({"serve", "-c", write_temp("listen: 127.0.0.1:0\nthreads: 2\nmodels_poll_interval: 100ms\npools:\n"
+                                       "  - name: p\n    policy: round_robin\n    backends:\n      - url: " +
+                                       sim.url() + "\nmodels:\n  - {match: \"configured:7b\", pool: p}\n")});
+  ASSERT_TRUE(wait_ready(gw));  // the inventory is read: the fleet knows real:1b
+  HttpConnection client(gw.address);
+  for (int i = 0; i < 150; ++i) {
+    ASSERT_EQ(client.request("POST", "/api/generate", generate_body("junk-" + std::to_string(i), 1)).status, 404);
+  }
+  ASSERT_EQ(client.request("POST", "/api/generate", generate_body("real:1b", 1)).status, 200);
+  ASSERT_EQ(client.request("POST", "/api/generate", generate_body("configured:7b", 1)).status, 404);
+
+  const std::string requests = "ollama_gateway_requests_total";
+  std::string text;
+  // Accounted just after the answer's last byte: the counters are exact once they settle.
+  const bool settled = poll_until([&] {
+    text = http_request(gw.address, "GET", "/metrics").body;
+    return metric_sum(text, requests, "model=\"real:1b\"") == 1 &&
+           metric_sum(text, requests, "model=\"configured:7b\"") == 1 &&
+           metric_sum(text, requests, "model=\"other\"") == 150;
+  });
+  EXPECT_TRUE(settled) << text;
+  EXPECT_EQ(text.find("junk-"), std::string::npos);
 }
 
 }  // namespace

@@ -50,6 +50,22 @@ TEST(CorralMetrics, CountsExactlyUnderConcurrency) {
   EXPECT_TRUE(contains(text, "ollama_request_duration_seconds_sum{model=\"llama3:8b\"} 24000\n"));
 }
 
+// The proxy looks a name up before it decides to give it a label: looking up takes no slot, so names it
+// then counts as "other" (no backend has them) leave every slot to the models that come later.
+TEST(CorralMetrics, LookingANameUpTakesNoSlot) {
+  CorralMetrics::Options o;
+  o.model_cap = 2;
+  CorralMetrics m(o);
+  for (int i = 0; i < 150; ++i) EXPECT_FALSE(m.find_model_id("junk-" + std::to_string(i) + ":latest"));
+  const ModelId real = m.model_id("real:1b");
+  EXPECT_NE(real, ModelInterner::kOther);
+  EXPECT_EQ(m.find_model_id("real:1b"), real);
+  EXPECT_NE(m.model_id("second:1b"), ModelInterner::kOther);
+  EXPECT_EQ(m.model_id("third:1b"), ModelInterner::kOther);  // the cap still holds for real names
+  EXPECT_FALSE(m.find_model_id("third:1b"));
+  EXPECT_EQ(m.find_model_id("other"), ModelInterner::kOther);
+}
+
 TEST(CorralMetrics, ModelsBeyondTheCapBecomeOther) {
   CorralMetrics::Options o;
   o.model_cap = 3;
