@@ -18,6 +18,19 @@
 namespace corral::netio {
 namespace {
 
+// A refusal of `req` in its route family's shape, with what `o` adds (Retry-After, a challenge, an
+// Accept-Encoding), the request's framing and its X-Request-ID echoed.
+std::string refusal_of(const gateway::ClientRequest& req, int status, std::string_view message, http1::ResponseOptions o) {
+  o.version = req.msg.version();
+  o.keep_alive = req.keep_alive;
+  o.head_only = req.msg.method() == http::verb::head;
+  const auto rid = req.msg.find("X-Request-ID");
+  const std::string request_id =
+      http1::request_id_for(rid == req.msg.end() ? std::string_view{} : std::string_view(rid->value()));
+  o.request_id = request_id;
+  return http1::refusal_response(status, req.route.family, message, o);
+}
+
 using namespace net::experimental::awaitable_operators;
 
 http1::Limits limits_of(const config::Config& c) {
@@ -211,31 +224,17 @@ net::awaitable<void> ClientConnection::refuse(const http1::Refusal& refusal) {
 
 net::awaitable<bool> ClientConnection::refuse_request(const gateway::ClientRequest& req, const auth::Verdict& verdict) {
   http1::ResponseOptions o;
-  o.version = req.msg.version();
-  o.keep_alive = req.keep_alive;
-  o.head_only = req.msg.method() == http::verb::head;
   o.retry_after = verdict.retry_after;
   o.bearer_challenge = verdict.status == 401;
-  const auto rid = req.msg.find("X-Request-ID");
-  const std::string request_id =
-      http1::request_id_for(rid == req.msg.end() ? std::string_view{} : std::string_view(rid->value()));
-  o.request_id = request_id;
-  const std::string bytes = http1::refusal_response(verdict.status, req.route.family, verdict.message, o);
+  const std::string bytes = refusal_of(req, verdict.status, verdict.message, o);
   const bool ok = co_await gateway::write_all(stream_, bytes);
   co_return ok && req.keep_alive;
 }
 
 net::awaitable<bool> ClientConnection::refuse_body(const gateway::ClientRequest& req, const http1::BodyRefusal& refusal) {
   http1::ResponseOptions o;
-  o.version = req.msg.version();
-  o.keep_alive = req.keep_alive;
-  o.head_only = req.msg.method() == http::verb::head;
   o.accept_encoding = refusal.accept_encoding;
-  const auto rid = req.msg.find("X-Request-ID");
-  const std::string request_id =
-      http1::request_id_for(rid == req.msg.end() ? std::string_view{} : std::string_view(rid->value()));
-  o.request_id = request_id;
-  const std::string bytes = http1::refusal_response(refusal.status, req.route.family, refusal.message, o);
+  const std::string bytes = refusal_of(req, refusal.status, refusal.message, o);
   const bool ok = co_await gateway::write_all(stream_, bytes);
   co_return ok && req.keep_alive;
 }
